@@ -1,0 +1,106 @@
+"""The App: a system's declarations.
+
+A system's ``app.py`` creates one ``App`` and declares its resources on it, top to
+bottom, so the file reads as the system's architecture. Declaring never touches
+storage; binding (to the local cloud or to AWS) happens later and elsewhere.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+from stratus.errors import ValidationError
+
+if TYPE_CHECKING:
+    from stratus.resources.base import Resource
+    from stratus.resources.bucket import Bucket
+    from stratus.resources.cache import Cache
+    from stratus.resources.keys import Key
+    from stratus.resources.search import SearchIndex
+    from stratus.resources.secrets import Secret
+    from stratus.resources.sql import SqlDatabase
+    from stratus.resources.table import Table
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+
+
+def _declares(factory: Callable[[], Callable[Concatenate[App, P], R]]) -> Callable[Concatenate[App, P], R]:
+    """Make an App method that declares a resource of the class ``factory()`` returns.
+
+    The class is imported lazily so that declaring one kind does not import every port.
+    """
+
+    def method(self: App, *args: P.args, **kwargs: P.kwargs) -> R:
+        return factory()(self, *args, **kwargs)
+
+    return method
+
+
+def _lazy(module: str, attr: str) -> Callable[[], Any]:
+    def load() -> Any:
+        return getattr(importlib.import_module(module), attr)
+
+    return load
+
+
+class App:
+    """One system: a name and the resources and functions declared on it."""
+
+    def __init__(self, name: str, *, description: str = "") -> None:
+        if not isinstance(name, str) or not _APP_NAME.match(name):
+            raise ValidationError(
+                f"app name {name!r} must be 1-40 characters of lower-case letters, digits and '-', "
+                "starting with a letter"
+            )
+        self.name = name
+        self.description = description
+        self._resources: dict[tuple[str, str], Resource[Any]] = {}
+
+    def _register(self, resource: Resource[Any]) -> None:
+        key = (resource.kind, resource.name)
+        if key in self._resources:
+            raise ValidationError(f"app {self.name!r} already declares a {resource.kind} named {resource.name!r}")
+        self._resources[key] = resource
+
+    @property
+    def resources(self) -> list[Resource[Any]]:
+        """Every declared resource, in declaration order."""
+        return list(self._resources.values())
+
+    def resources_of(self, kind: str) -> Iterator[Resource[Any]]:
+        return (r for r in self._resources.values() if r.kind == kind)
+
+    def resource(self, kind: str, name: str) -> Resource[Any]:
+        try:
+            return self._resources[(kind, name)]
+        except KeyError:
+            from stratus.errors import ResourceNotFound
+
+            raise ResourceNotFound(f"app {self.name!r} declares no {kind} named {name!r}") from None
+
+    # Declarations. Each returns the typed handle; see the port module for its settings.
+    if TYPE_CHECKING:
+        table = _declares(lambda: Table)
+        bucket = _declares(lambda: Bucket)
+        sql = _declares(lambda: SqlDatabase)
+        cache = _declares(lambda: Cache)
+        search_index = _declares(lambda: SearchIndex)
+        secret = _declares(lambda: Secret)
+        key = _declares(lambda: Key)
+    else:
+        table = _declares(_lazy("stratus.resources.table", "Table"))
+        bucket = _declares(_lazy("stratus.resources.bucket", "Bucket"))
+        sql = _declares(_lazy("stratus.resources.sql", "SqlDatabase"))
+        cache = _declares(_lazy("stratus.resources.cache", "Cache"))
+        search_index = _declares(_lazy("stratus.resources.search", "SearchIndex"))
+        secret = _declares(_lazy("stratus.resources.secrets", "Secret"))
+        key = _declares(_lazy("stratus.resources.keys", "Key"))
+
+    def __repr__(self) -> str:
+        return f"<App {self.name}: {len(self._resources)} resources>"

@@ -1,0 +1,34 @@
+"""The ``stratus`` command line (typer + rich).
+
+Each group of commands lives in its own module and is mounted here.
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+import stratus
+
+app = typer.Typer(
+    name="stratus",
+    help="Stratus: the cloud, on your machine.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+
+@app.callback()
+def _root() -> None:
+    """Stratus: the cloud, on your machine."""
+
+
+@app.command()
+def version() -> None:
+    """Print the Stratus version."""
+    console.print(f"stratus {stratus.__version__}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Embedded adapters: every port on SQLite (WAL) and files, in one process, durable."""

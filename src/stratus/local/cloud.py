@@ -1,0 +1,130 @@
+"""The local cloud: binds Apps' declared resources to the embedded adapters.
+
+A ``LocalCloud`` owns a state folder, a clock and the adapters it has created. Binding
+an App creates (or reopens) one backend per declared resource; because the state lives
+in the folder, binding again after a restart resumes where the last process stopped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from stratus.app import App
+from stratus.clock import Clock, SystemClock
+from stratus.errors import ValidationError
+from stratus.local.storage import Durability, Storage
+from stratus.resources.base import Resource
+
+T = TypeVar("T")
+
+#: Default embedded adapter per resource kind: "module:Class", called as ``Class(resource, cloud)``.
+LOCAL_ADAPTERS: dict[str, str] = {
+    "table": "stratus.local.table:LocalTable",
+    "bucket": "stratus.local.bucket:LocalBucket",
+    "sql": "stratus.local.sql:SqliteDatabase",
+    "cache": "stratus.local.cache:MemoryCache",
+    "search": "stratus.local.search:LocalSearchIndex",
+    "secret": "stratus.local.secrets:LocalSecret",
+    "key": "stratus.local.keys:LocalKey",
+}
+
+ACCOUNT_ID = "000000000000"
+REGION = "us-east-1"
+
+
+def load_adapter(path: str) -> Callable[..., Any]:
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+class LocalCloud:
+    """Embedded adapters for every port, over one state folder and one clock."""
+
+    def __init__(
+        self,
+        state_dir: Path | str = ".stratus",
+        *,
+        clock: Clock | None = None,
+        durability: Durability = "process",
+        adapters: dict[str, str] | None = None,
+        account_id: str = ACCOUNT_ID,
+        region: str = REGION,
+    ) -> None:
+        self.storage = Storage(state_dir, durability=durability)
+        self.clock: Clock = clock or SystemClock()
+        self.account_id = account_id
+        self.region = region
+        self._adapters = {**LOCAL_ADAPTERS, **(adapters or {})}
+        self._apps: dict[str, App] = {}
+        self._bound: list[Resource[Any]] = []
+        self._shared: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._closers: list[Callable[[], None]] = []
+
+    @property
+    def state_dir(self) -> Path:
+        return self.storage.root
+
+    @property
+    def apps(self) -> list[App]:
+        return list(self._apps.values())
+
+    def arn(self, service: str, resource: str) -> str:
+        """An ARN in AWS's shape for a local resource (``arn:aws:sqs:us-east-1:000000000000:name``)."""
+        return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"
+
+    def shared(self, key: str, factory: Callable[[], T]) -> T:
+        """One object per cloud for ``key`` (an engine shared by every resource of a kind)."""
+        with self._lock:
+            if key not in self._shared:
+                obj = factory()
+                self._shared[key] = obj
+                close = getattr(obj, "close", None)
+                if callable(close):
+                    self._closers.append(close)
+            return self._shared[key]  # type: ignore[no-any-return]
+
+    def bind(self, app: App) -> App:
+        """Create a backend for each of ``app``'s resources and attach it to the resource."""
+        with self._lock:
+            existing = self._apps.get(app.name)
+            if existing is not None and existing is not app:
+                raise ValidationError(f"another app named {app.name!r} is already bound to this cloud")
+            for resource in app.resources:
+                if resource.is_bound:
+                    continue
+                path = self._adapters.get(resource.kind)
+                if path is None:
+                    continue  # kinds bound by other runtimes (functions, routes) are not resources here
+                backend = load_adapter(path)(resource, self)
+                resource.bind(backend)
+                self._bound.append(resource)
+            self._apps[app.name] = app
+            return app
+
+    def close(self) -> None:
+        """Unbind every resource and close every backend and database."""
+        with self._lock:
+            for resource in reversed(self._bound):
+                backend = resource._backend
+                resource.unbind()
+                close = getattr(backend, "close", None)
+                if callable(close):
+                    close()
+            self._bound.clear()
+            for closer in reversed(self._closers):
+                closer()
+            self._closers.clear()
+            self._shared.clear()
+            self._apps.clear()
+            self.storage.close()
+
+    def __enter__(self) -> LocalCloud:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
