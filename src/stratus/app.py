@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from stratus.resources.bucket import Bucket
     from stratus.resources.cache import Cache
     from stratus.resources.keys import Key
+    from stratus.resources.queue import Queue
     from stratus.resources.search import SearchIndex
     from stratus.resources.secrets import Secret
     from stratus.resources.sql import SqlDatabase
+    from stratus.resources.stream import Stream
     from stratus.resources.table import Table
 
 P = ParamSpec("P")
@@ -93,6 +95,8 @@ class App:
         search_index = _declares(lambda: SearchIndex)
         secret = _declares(lambda: Secret)
         key = _declares(lambda: Key)
+        queue = _declares(lambda: Queue)
+        stream = _declares(lambda: Stream)
     else:
         table = _declares(_lazy("stratus.resources.table", "Table"))
         bucket = _declares(_lazy("stratus.resources.bucket", "Bucket"))
@@ -101,6 +105,8 @@ class App:
         search_index = _declares(_lazy("stratus.resources.search", "SearchIndex"))
         secret = _declares(_lazy("stratus.resources.secrets", "Secret"))
         key = _declares(_lazy("stratus.resources.keys", "Key"))
+        queue = _declares(_lazy("stratus.resources.queue", "Queue"))
+        stream = _declares(_lazy("stratus.resources.stream", "Stream"))
 
     def __repr__(self) -> str:
         return f"<App {self.name}: {len(self._resources)} resources>"

@@ -30,6 +30,14 @@ LOCAL_ADAPTERS: dict[str, str] = {
     "search": "stratus.local.search:LocalSearchIndex",
     "secret": "stratus.local.secrets:LocalSecret",
     "key": "stratus.local.keys:LocalKey",
+    "queue": "stratus.local.queue:LocalQueue",
+    "stream": "stratus.local.stream:LocalStream",
+}
+
+#: Adapters for real servers, chosen per kind with ``LocalCloud(adapters=...)`` or ``stratus up --sql postgres``.
+SERVER_ADAPTERS: dict[str, dict[str, str]] = {
+    "sql": {"sqlite": "stratus.local.sql:SqliteDatabase", "postgres": "stratus.servers.postgres:PostgresDatabase"},
+    "cache": {"memory": "stratus.local.cache:MemoryCache", "redis": "stratus.servers.redis:RedisCache"},
 }
 
 ACCOUNT_ID = "000000000000"
@@ -58,6 +66,8 @@ class LocalCloud:
         self.clock: Clock = clock or SystemClock()
         self.account_id = account_id
         self.region = region
+        #: Where `stratus up` serves HTTP; presigned URLs and callbacks point here.
+        self.base_url = "http://127.0.0.1:8000"
         self._adapters = {**LOCAL_ADAPTERS, **(adapters or {})}
         self._apps: dict[str, App] = {}
         self._bound: list[Resource[Any]] = []

@@ -1,0 +1,1 @@
+"""Adapters for real servers (PostgreSQL for Aurora, Redis for ElastiCache), used locally by choice and on AWS."""
