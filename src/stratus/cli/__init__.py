@@ -30,5 +30,15 @@ def version() -> None:
     console.print(f"stratus {stratus.__version__}")
 
 
+def _mount() -> None:
+    from stratus.cli import events, workflow
+
+    app.add_typer(events.app, name="events")
+    app.add_typer(workflow.app, name="workflow")
+
+
+_mount()
+
+
 def main() -> None:
     app()
