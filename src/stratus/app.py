@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
 
 from stratus.errors import ValidationError
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from stratus.resources.base import Resource
     from stratus.resources.bucket import Bucket
     from stratus.resources.cache import Cache
+    from stratus.resources.function import Function, Handler
     from stratus.resources.keys import Key
     from stratus.resources.queue import Queue
     from stratus.resources.search import SearchIndex
@@ -107,6 +108,47 @@ class App:
         key = _declares(_lazy("stratus.resources.keys", "Key"))
         queue = _declares(_lazy("stratus.resources.queue", "Queue"))
         stream = _declares(_lazy("stratus.resources.stream", "Stream"))
+
+    @overload
+    def function(self, handler: Handler, /) -> Function: ...
+
+    @overload
+    def function(
+        self,
+        *,
+        name: str | None = None,
+        timeout: float = 3,
+        memory: int = 128,
+        reserved_concurrency: int | None = None,
+        init: Callable[[], Any] | None = None,
+        retries: int = 2,
+        max_event_age: int = 21600,
+        on_success: Resource[Any] | None = None,
+        on_failure: Resource[Any] | None = None,
+        environment: dict[str, str] | None = None,
+        description: str = "",
+    ) -> Callable[[Handler], Function]: ...
+
+    def function(self, handler: Handler | None = None, /, **settings: Any) -> Any:  # type: ignore[misc]
+        """Declare a function (Lambda); use as ``@app.function`` or ``@app.function(timeout=10, ...)``.
+
+        The name defaults to the handler's ``__name__``. See
+        :class:`~stratus.resources.function.Function` for the settings.
+        """
+        from stratus.resources.function import Function
+
+        name = settings.pop("name", None)
+
+        def declare(fn: Handler) -> Function:
+            if isinstance(fn, Function):
+                raise ValidationError(f"{fn.name!r} is already a declared function")
+            return Function(self, name or fn.__name__, fn, **settings)
+
+        return declare(handler) if handler is not None else declare
+
+    def functions(self) -> list[Function]:
+        """Every declared function, in declaration order."""
+        return list(self.resources_of("function"))  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
         return f"<App {self.name}: {len(self._resources)} resources>"

@@ -20,6 +20,7 @@ from pathlib import Path
 from stratus.app import App
 from stratus.clock import VirtualClock
 from stratus.local.cloud import LocalCloud
+from stratus.local.pumps import settle
 from stratus.local.storage import Durability
 
 
@@ -50,6 +51,15 @@ class LocalEnv:
     def advance(self, seconds: float) -> None:
         """Let ``seconds`` of virtual time pass."""
         self.clock.advance(seconds)
+
+    def settle(self, max_seconds: float = 86400.0) -> int:
+        """Deliver everything that is due, skipping virtual time up to ``max_seconds`` ahead.
+
+        Queue and stream deliveries, async invocations and retries, schedules and workflow
+        waits all run inline, deterministically, until nothing more is due within the window.
+        Returns how many rounds did work.
+        """
+        return settle(self.cloud.pumps, self.clock, max_seconds=max_seconds)
 
     def restart(self) -> None:
         """Close everything and reopen from the state folder, as a new process would."""

@@ -77,3 +77,21 @@ def test_unbound_resource_names_itself() -> None:
         _ = thing.backend
     with pytest.raises(ValidationError, match="already declares"):
         Thing(app, "widgets")
+
+
+def test_a_failed_declaration_leaves_nothing_on_the_app() -> None:
+    from stratus.resources.base import Resource
+
+    class Picky(Resource[object]):
+        kind = "picky"
+
+        def __init__(self, app: App, name: str, *, size: int) -> None:
+            super().__init__(app, name)
+            if size < 0:
+                raise ValidationError("size must be >= 0")
+
+    app = App("demo")
+    with pytest.raises(ValidationError):
+        Picky(app, "p", size=-1)
+    assert app.resources == []
+    assert Picky(app, "p", size=1).name == "p"

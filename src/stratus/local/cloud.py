@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from stratus.app import App
 from stratus.clock import Clock, SystemClock
 from stratus.errors import ValidationError
+from stratus.local.pumps import Pump, PumpRunner
 from stratus.local.storage import Durability, Storage
 from stratus.resources.base import Resource
 
@@ -32,6 +33,7 @@ LOCAL_ADAPTERS: dict[str, str] = {
     "key": "stratus.local.keys:LocalKey",
     "queue": "stratus.local.queue:LocalQueue",
     "stream": "stratus.local.stream:LocalStream",
+    "function": "stratus.local.functions:LocalFunction",
 }
 
 #: Adapters for real servers, chosen per kind with ``LocalCloud(adapters=...)`` or ``stratus up --sql postgres``.
@@ -74,6 +76,8 @@ class LocalCloud:
         self._shared: dict[str, Any] = {}
         self._lock = threading.RLock()
         self._closers: list[Callable[[], None]] = []
+        self._pumps: list[Pump] = []
+        self._runner: PumpRunner | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -98,6 +102,38 @@ class LocalCloud:
                     self._closers.append(close)
             return self._shared[key]  # type: ignore[no-any-return]
 
+    @property
+    def pumps(self) -> list[Pump]:
+        """The background work of every adapter (dispatcher, async invocations, schedules...)."""
+        return list(self._pumps)
+
+    def add_pump(self, pump: Pump) -> None:
+        """Register background work; started at once if the cloud is already running."""
+        with self._lock:
+            self._pumps.append(pump)
+            if self._runner is not None:
+                self._runner.start([pump])
+
+    def wake(self) -> None:
+        """New work may be due: let running pumps look now rather than at their next tick."""
+        runner = self._runner
+        if runner is not None:
+            runner.wake()
+
+    def start(self) -> None:
+        """Run every pump on a background thread (what `stratus up` does)."""
+        with self._lock:
+            if self._runner is None:
+                self._runner = PumpRunner(self.clock)
+                self._runner.start(self._pumps)
+
+    def stop(self) -> None:
+        """Stop the background threads, letting in-flight work finish."""
+        with self._lock:
+            runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.stop()
+
     def bind(self, app: App) -> App:
         """Create a backend for each of ``app``'s resources and attach it to the resource."""
         with self._lock:
@@ -118,6 +154,7 @@ class LocalCloud:
 
     def close(self) -> None:
         """Unbind every resource and close every backend and database."""
+        self.stop()
         with self._lock:
             for resource in reversed(self._bound):
                 backend = resource._backend
@@ -130,6 +167,7 @@ class LocalCloud:
                 closer()
             self._closers.clear()
             self._shared.clear()
+            self._pumps.clear()
             self._apps.clear()
             self.storage.close()
 

@@ -32,7 +32,19 @@ def validate_name(kind: str, name: object, *, max_length: int = 64, pattern: re.
     return name
 
 
-class Resource(Generic[B]):
+class _Declared(type):
+    """Registers a resource with its App only once its constructor has fully succeeded.
+
+    So a declaration that fails validation leaves nothing behind on the App.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        resource = super().__call__(*args, **kwargs)
+        resource.app._register(resource)
+        return resource
+
+
+class Resource(Generic[B], metaclass=_Declared):
     """A declared resource of an :class:`~stratus.app.App`.
 
     Subclasses set ``kind`` (``"table"``, ``"bucket"``...) and take ``(app, name, *,
@@ -47,7 +59,8 @@ class Resource(Generic[B]):
         self.app = app
         self.name = validate_name(self.kind, name, max_length=self.max_name_length)
         self._backend: B | None = None
-        app._register(self)
+        if (self.kind, name) in app._resources:
+            raise ValidationError(f"app {app.name!r} already declares a {self.kind} named {name!r}")
 
     @property
     def qualified_name(self) -> str:

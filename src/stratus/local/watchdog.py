@@ -1,0 +1,90 @@
+"""Timeouts for handlers that run in the caller's thread.
+
+Why: invoking a handler on a pool thread costs tens of microseconds, more than the whole
+in-process invoke budget, so handlers run in the calling thread. A single watchdog thread
+keeps the deadlines and, when one passes, raises :class:`HandlerTimedOut` inside the
+handler's thread (CPython's ``PyThreadState_SetAsyncExc``). The exception arrives at the
+next Python bytecode, so a handler blocked inside a C call is interrupted when it returns;
+``asyncio`` handlers are timed out by ``asyncio.wait_for`` instead.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import heapq
+import itertools
+import threading
+import time
+
+# Two prototypes of the same C function: one raises an exception object, one (NULL) clears it.
+_set_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_object)(
+    ("PyThreadState_SetAsyncExc", ctypes.pythonapi)
+)
+_clear_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p)(
+    ("PyThreadState_SetAsyncExc", ctypes.pythonapi)
+)
+
+
+class HandlerTimedOut(BaseException):  # BaseException: a handler's `except Exception` must not swallow it
+    """Raised inside a handler's thread when its deadline passes."""
+
+
+def _clear_pending(thread_id: int) -> None:
+    _clear_async_exc(thread_id, None)
+
+
+class Watchdog:
+    """Deadlines for running handlers, enforced from one background thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._heap: list[tuple[float, int]] = []
+        self._armed: dict[int, int] = {}  # token -> thread id
+        self._fired: set[int] = set()
+        self._tokens = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def arm(self, seconds: float) -> int:
+        """Start a deadline ``seconds`` from now for the calling thread; returns a token."""
+        deadline = time.monotonic() + seconds
+        with self._lock:
+            token = next(self._tokens)
+            self._armed[token] = threading.get_ident()
+            heapq.heappush(self._heap, (deadline, token))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="stratus-watchdog", daemon=True)
+                self._thread.start()
+            elif self._heap[0][1] == token:
+                self._wake.notify()
+        return token
+
+    def disarm(self, token: int) -> bool:
+        """End a deadline; returns True if it had already fired (a pending timeout is cancelled)."""
+        with self._lock:
+            thread_id = self._armed.pop(token, None)
+            if token in self._fired:
+                self._fired.discard(token)
+                if thread_id is None:
+                    _clear_pending(threading.get_ident())
+                return True
+            return False
+
+    def _run(self) -> None:
+        with self._lock:
+            while not self._stopped:
+                now = time.monotonic()
+                while self._heap and self._heap[0][0] <= now:
+                    _, token = heapq.heappop(self._heap)
+                    thread_id = self._armed.pop(token, None)
+                    if thread_id is not None:
+                        self._fired.add(token)
+                        _set_async_exc(thread_id, HandlerTimedOut)
+                timeout = (self._heap[0][0] - now) if self._heap else None
+                self._wake.wait(timeout)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            self._wake.notify()
