@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from stratus.resources.function import Function, Handler
     from stratus.resources.keys import Key
     from stratus.resources.queue import Queue
+    from stratus.resources.schedule import Schedule, Scheduler
     from stratus.resources.search import SearchIndex
     from stratus.resources.secrets import Secret
     from stratus.resources.sql import SqlDatabase
@@ -50,6 +51,12 @@ def _lazy(module: str, attr: str) -> Callable[[], Any]:
         return getattr(importlib.import_module(module), attr)
 
     return load
+
+
+def _is_function(obj: Any) -> bool:
+    from stratus.resources.function import Function
+
+    return isinstance(obj, Function)
 
 
 class App:
@@ -98,6 +105,8 @@ class App:
         key = _declares(lambda: Key)
         queue = _declares(lambda: Queue)
         stream = _declares(lambda: Stream)
+        schedule = _declares(lambda: Schedule)
+        scheduler = _declares(lambda: Scheduler)
     else:
         table = _declares(_lazy("stratus.resources.table", "Table"))
         bucket = _declares(_lazy("stratus.resources.bucket", "Bucket"))
@@ -108,6 +117,8 @@ class App:
         key = _declares(_lazy("stratus.resources.keys", "Key"))
         queue = _declares(_lazy("stratus.resources.queue", "Queue"))
         stream = _declares(_lazy("stratus.resources.stream", "Stream"))
+        schedule = _declares(_lazy("stratus.resources.schedule", "Schedule"))
+        scheduler = _declares(_lazy("stratus.resources.schedule", "Scheduler"))
 
     @overload
     def function(self, handler: Handler, /) -> Function: ...
@@ -145,6 +156,24 @@ class App:
             return Function(self, name or fn.__name__, fn, **settings)
 
         return declare(handler) if handler is not None else declare
+
+    def on_schedule(
+        self, expression: str, *, name: str | None = None, timezone: str = "UTC", **settings: Any
+    ) -> Callable[[Any], Function]:
+        """Run a function on a schedule: ``@app.on_schedule("rate(5 minutes)")``.
+
+        Declares the function (with defaults) if the decorated object is a plain callable, and a
+        schedule named ``<function>-schedule`` (or ``name``) that targets it.
+        """
+
+        def bind(fn: Any) -> Function:
+            function = fn if _is_function(fn) else self.function(fn)
+            self.schedule(
+                name or f"{function.name}-schedule", expression, target=function, timezone=timezone, **settings
+            )
+            return function
+
+        return bind
 
     def functions(self) -> list[Function]:
         """Every declared function, in declaration order."""

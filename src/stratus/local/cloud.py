@@ -34,6 +34,8 @@ LOCAL_ADAPTERS: dict[str, str] = {
     "queue": "stratus.local.queue:LocalQueue",
     "stream": "stratus.local.stream:LocalStream",
     "function": "stratus.local.functions:LocalFunction",
+    "schedule": "stratus.local.schedule:LocalSchedule",
+    "scheduler": "stratus.local.schedule:LocalScheduler",
 }
 
 #: Adapters for real servers, chosen per kind with ``LocalCloud(adapters=...)`` or ``stratus up --sql postgres``.

@@ -73,7 +73,7 @@ def test_timeout_interrupts_a_busy_handler() -> None:
             pass
 
     with local(app) as env:
-        with pytest.raises(FunctionTimeout, match="Task timed out after 1.00 seconds"):
+        with pytest.raises(FunctionTimeout, match=r"Task timed out after 1\.00 seconds"):
             spin.invoke({})
         engine = env.cloud.shared("functions", lambda: None)
         assert engine.logs.read("functions")[-1]["outcome"] == "timeout"
