@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from stratus.resources.sql import SqlDatabase
     from stratus.resources.stream import Stream
     from stratus.resources.table import Table
+    from stratus.resources.topic import Topic
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -105,6 +106,7 @@ class App:
         key = _declares(lambda: Key)
         queue = _declares(lambda: Queue)
         stream = _declares(lambda: Stream)
+        topic = _declares(lambda: Topic)
         schedule = _declares(lambda: Schedule)
         scheduler = _declares(lambda: Scheduler)
     else:
@@ -117,6 +119,7 @@ class App:
         key = _declares(_lazy("stratus.resources.keys", "Key"))
         queue = _declares(_lazy("stratus.resources.queue", "Queue"))
         stream = _declares(_lazy("stratus.resources.stream", "Stream"))
+        topic = _declares(_lazy("stratus.resources.topic", "Topic"))
         schedule = _declares(_lazy("stratus.resources.schedule", "Schedule"))
         scheduler = _declares(_lazy("stratus.resources.schedule", "Scheduler"))
 
@@ -171,6 +174,22 @@ class App:
             self.schedule(
                 name or f"{function.name}-schedule", expression, target=function, timezone=timezone, **settings
             )
+            return function
+
+        return bind
+
+    def on_topic(
+        self,
+        topic: Topic,
+        *,
+        filter_policy: dict[str, Any] | str | None = None,
+        filter_scope: str = "MessageAttributes",
+    ) -> Callable[[Any], Function]:
+        """Subscribe a function to a topic: ``@app.on_topic(alerts, filter_policy={...})``."""
+
+        def bind(fn: Any) -> Function:
+            function = fn if _is_function(fn) else self.function(fn)
+            topic.subscribe(function, filter_policy=filter_policy, filter_scope=filter_scope)
             return function
 
         return bind

@@ -34,6 +34,7 @@ LOCAL_ADAPTERS: dict[str, str] = {
     "queue": "stratus.local.queue:LocalQueue",
     "stream": "stratus.local.stream:LocalStream",
     "function": "stratus.local.functions:LocalFunction",
+    "topic": "stratus.local.topic:LocalTopic",
     "schedule": "stratus.local.schedule:LocalSchedule",
     "scheduler": "stratus.local.schedule:LocalScheduler",
 }

@@ -1,0 +1,439 @@
+"""The local topic: SNS fan-out, durable and at-least-once.
+
+Publishing evaluates every subscription's filter policy once and writes one delivery row
+per accepted subscription, in the same transaction that acknowledges the publish. The
+pump then delivers the rows: SQS and Lambda subscriptions retry as SNS does for
+AWS-managed endpoints (quickly at first, then every 20 s) and HTTP(S) ones per SNS's
+default delivery policy (3 retries, 20 s apart); a subscription with a dead-letter queue
+receives what could not be delivered. FIFO topics keep each message group in order per
+subscription and drop duplicates seen in the last 5 minutes.
+
+Email and SMS subscriptions write to ``<state>/outbox/{email,sms}.jsonl`` instead of
+sending anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from stratus.errors import ResourceNotFound
+from stratus.local.pumps import IDLE, PumpResult
+from stratus.local.targets import deliver
+from stratus.matching import compile_filter_policy
+from stratus.resources.base import Resource
+from stratus.resources.topic import Message, NotFound, PublishResult, Subscription, Topic, TopicBackend
+
+if TYPE_CHECKING:
+    from stratus.local.cloud import LocalCloud
+
+log = logging.getLogger("stratus.topics")
+
+DEDUP_WINDOW = 300.0
+#: Delay before each retry for SQS/Lambda subscriptions (then 20 s each), and the attempt cap.
+MANAGED_RETRY_DELAYS = (0.0, 0.0, 0.0, 1.0, 1.0, 2.0, 4.0, 8.0, 16.0)
+MANAGED_MAX_ATTEMPTS = 50
+HTTP_RETRY_DELAY = 20.0
+HTTP_MAX_ATTEMPTS = 4
+
+_MIGRATIONS = [
+    """
+    CREATE TABLE topic_deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL,
+        subscription TEXT NOT NULL,
+        group_id TEXT,
+        record TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        due_at REAL NOT NULL
+    );
+    CREATE INDEX topic_deliveries_due ON topic_deliveries (due_at);
+    CREATE INDEX topic_deliveries_group ON topic_deliveries (subscription, group_id, id);
+    CREATE TABLE topic_dedup (
+        topic TEXT NOT NULL,
+        dedup_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        sequence_number TEXT,
+        expires_at REAL NOT NULL,
+        PRIMARY KEY (topic, dedup_id)
+    );
+    CREATE TABLE topic_sequences (topic TEXT PRIMARY KEY, last INTEGER NOT NULL);
+    CREATE TABLE topic_subscriptions (
+        topic TEXT NOT NULL,
+        arn TEXT NOT NULL PRIMARY KEY,
+        protocol TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        filter_policy TEXT,
+        filter_scope TEXT NOT NULL,
+        raw INTEGER NOT NULL,
+        dead_letter TEXT
+    )
+    """
+]
+
+
+def _timestamp(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
+
+
+class TopicEngine:
+    """Deliveries of every topic of a cloud (``cloud.shared("topics")``)."""
+
+    name = "topic-deliveries"
+
+    def __init__(self, cloud: LocalCloud) -> None:
+        self.cloud = cloud
+        self.clock = cloud.clock
+        self.db = cloud.storage.database("topics")
+        self.db.migrate("topics", _MIGRATIONS)
+        self.topics: dict[str, LocalTopic] = {}
+        self.outbox = cloud.storage.folder("outbox")
+        self._outbox_lock = threading.Lock()
+        self._signing_key = self._load_signing_key()
+        self.http = httpx.Client(timeout=15.0)
+        cloud.add_pump(self)
+
+    def _load_signing_key(self) -> bytes:
+        path = self.cloud.state_dir / "sns-signing.key"
+        if not path.exists():
+            path.write_bytes(secrets.token_bytes(32))
+            path.chmod(0o600)
+        return path.read_bytes()
+
+    def sign(self, record: dict[str, Any]) -> str:
+        """HMAC-SHA256 over SNS's canonical notification fields (local stand-in for SNS's RSA signature)."""
+        fields = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+        canonical = "".join(f"{f}\n{record[f]}\n" for f in fields if record.get(f) is not None)
+        return base64.b64encode(hmac.new(self._signing_key, canonical.encode(), hashlib.sha256).digest()).decode()
+
+    # -- the pump ----------------------------------------------------------------------------
+    def pump(self) -> PumpResult:
+        now = self.clock.now()
+        rows = self.db.execute(
+            "SELECT d.id, d.topic, d.subscription, d.group_id, d.record, d.attempts FROM topic_deliveries d "
+            "WHERE d.due_at <= ? AND (d.group_id IS NULL OR NOT EXISTS (SELECT 1 FROM topic_deliveries e "
+            "WHERE e.subscription = d.subscription AND e.group_id = d.group_id AND e.id < d.id)) "
+            "ORDER BY d.id LIMIT 200",
+            (now,),
+        )
+        worked = False
+        for delivery_id, topic_name, sub_arn, _group, record, attempts in rows:
+            topic = self.topics.get(topic_name)
+            if topic is None:
+                continue
+            worked = True
+            subscription = topic.find(sub_arn)
+            if subscription is None:  # unsubscribed since: nothing to deliver to
+                self._done(delivery_id)
+                continue
+            self._attempt(topic, subscription, delivery_id, json.loads(record), attempts, now)
+        if worked:
+            return PumpResult(True)
+        nxt = self.db.execute("SELECT MIN(due_at) FROM topic_deliveries")[0][0]
+        return PumpResult(False, nxt) if nxt is not None else IDLE
+
+    def _attempt(
+        self, topic: LocalTopic, sub: Subscription, delivery_id: int, record: dict[str, Any], attempts: int, now: float
+    ) -> None:
+        try:
+            self._deliver(topic, sub, record)
+        except Exception as error:
+            attempts += 1
+            http = sub.protocol in ("http", "https")
+            limit = HTTP_MAX_ATTEMPTS if http else MANAGED_MAX_ATTEMPTS
+            if attempts >= limit:
+                log.warning("topic %s: giving up on %s after %d attempts: %s", topic.name, sub.arn, attempts, error)
+                if sub.dead_letter is not None:
+                    deliver(sub.dead_letter, self._envelope(topic, record, sub))
+                self._done(delivery_id)
+                return
+            delay = (
+                HTTP_RETRY_DELAY
+                if http
+                else (MANAGED_RETRY_DELAYS[attempts - 1] if attempts <= len(MANAGED_RETRY_DELAYS) else 20.0)
+            )
+            with self.db.transaction() as conn:
+                conn.execute(
+                    "UPDATE topic_deliveries SET attempts = ?, due_at = ? WHERE id = ?",
+                    (attempts, now + delay, delivery_id),
+                )
+            return
+        self._done(delivery_id)
+
+    def _done(self, delivery_id: int) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM topic_deliveries WHERE id = ?", (delivery_id,))
+
+    def _deliver(self, topic: LocalTopic, sub: Subscription, record: dict[str, Any]) -> None:
+        message = record["Message"]
+        if sub.protocol == "sqs":
+            queue = sub.endpoint
+            assert isinstance(queue, Resource)
+            kwargs: dict[str, Any] = {}
+            if record.get("group_id"):
+                kwargs["group_id"] = record["group_id"]
+                kwargs["deduplication_id"] = record["dedup_id"]
+            if sub.raw:
+                attrs = {k: _sqs_attribute(v) for k, v in record["attributes"].items()}
+                queue.send(message, attributes=attrs or None, **kwargs)  # type: ignore[attr-defined]
+            else:
+                queue.send(json.dumps(self._envelope(topic, record, sub)), **kwargs)  # type: ignore[attr-defined]
+        elif sub.protocol == "lambda":
+            function = sub.endpoint
+            assert isinstance(function, Resource)
+            sns = self._envelope(topic, record, sub, lambda_shape=True)
+            event = {
+                "Records": [
+                    {
+                        "EventSource": "aws:sns",
+                        "EventVersion": "1.0",
+                        "EventSubscriptionArn": self.cloud.arn("sns", sub.arn),
+                        "Sns": sns,
+                    }
+                ]
+            }
+            function.invoke_async(event)  # type: ignore[attr-defined]
+        elif sub.protocol in ("http", "https"):
+            assert isinstance(sub.endpoint, str)
+            body = message if sub.raw else json.dumps(self._envelope(topic, record, sub))
+            response = self.http.post(
+                sub.endpoint,
+                content=body.encode(),
+                headers={
+                    "Content-Type": "text/plain; charset=UTF-8",
+                    "x-amz-sns-message-type": "Notification",
+                    "x-amz-sns-message-id": record["MessageId"],
+                    "x-amz-sns-topic-arn": topic.arn,
+                    "x-amz-sns-subscription-arn": self.cloud.arn("sns", sub.arn),
+                },
+            )
+            if not 200 <= response.status_code < 300:
+                raise RuntimeError(f"HTTP endpoint answered {response.status_code}")
+        elif sub.protocol in ("email", "email-json", "sms"):
+            self._write_outbox(topic, sub, record)
+        else:  # pragma: no cover - protocols are validated at subscribe time
+            raise ValueError(f"unknown protocol {sub.protocol}")
+
+    def _envelope(
+        self, topic: LocalTopic, record: dict[str, Any], sub: Subscription, *, lambda_shape: bool = False
+    ) -> dict[str, Any]:
+        envelope: dict[str, Any] = {
+            "Type": "Notification",
+            "MessageId": record["MessageId"],
+            "TopicArn": topic.arn,
+            "Subject": record.get("Subject"),
+            "Message": record["Message"],
+            "Timestamp": record["Timestamp"],
+            "SignatureVersion": "1",
+        }
+        if record.get("SequenceNumber"):
+            envelope["SequenceNumber"] = record["SequenceNumber"]
+        envelope["Signature"] = self.sign(envelope)
+        cert, unsub = "SigningCertURL", "UnsubscribeURL"
+        if lambda_shape:
+            cert, unsub = "SigningCertUrl", "UnsubscribeUrl"
+        envelope[cert] = f"{self.cloud.base_url}/_sns/signing-key"
+        envelope[unsub] = f"{self.cloud.base_url}/_sns/unsubscribe?SubscriptionArn={self.cloud.arn('sns', sub.arn)}"
+        attributes = {
+            name: {
+                "Type": a["DataType"],
+                "Value": a.get("StringValue") or base64.b64encode(a.get("BinaryValue", b"")).decode(),
+            }
+            for name, a in _decode_attributes(record["attributes"]).items()
+        }
+        if attributes or lambda_shape:
+            envelope["MessageAttributes"] = attributes
+        if envelope["Subject"] is None and not lambda_shape:
+            del envelope["Subject"]
+        return envelope
+
+    def _write_outbox(self, topic: LocalTopic, sub: Subscription, record: dict[str, Any]) -> None:
+        channel = "sms" if sub.protocol == "sms" else "email"
+        entry: dict[str, Any] = {
+            "time": record["Timestamp"],
+            "to": sub.endpoint,
+            "topic": topic.resource.name,
+            "message_id": record["MessageId"],
+        }
+        if channel == "email":
+            entry["subject"] = record.get("Subject") or "AWS Notification Message"
+            entry["body"] = (
+                json.dumps(self._envelope(topic, record, sub)) if sub.protocol == "email-json" else record["Message"]
+            )
+        else:
+            entry["body"] = record["Message"]
+        with self._outbox_lock, open(self.outbox / f"{channel}.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    def read_outbox(self, channel: str) -> list[dict[str, Any]]:
+        path = self.outbox / f"{channel}.jsonl"
+        if not path.exists():
+            return []
+        with self._outbox_lock, open(path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _encode_attributes(attributes: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name, a in attributes.items():
+        entry = {"DataType": a["DataType"]}
+        if "BinaryValue" in a:
+            entry["BinaryValue64"] = base64.b64encode(a["BinaryValue"]).decode()
+        else:
+            entry["StringValue"] = a["StringValue"]
+        out[name] = entry
+    return out
+
+
+def _decode_attributes(attributes: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name, a in attributes.items():
+        entry: dict[str, Any] = {"DataType": a["DataType"]}
+        if "BinaryValue64" in a:
+            entry["BinaryValue"] = base64.b64decode(a["BinaryValue64"])
+        else:
+            entry["StringValue"] = a["StringValue"]
+        out[name] = entry
+    return out
+
+
+def _sqs_attribute(a: dict[str, Any]) -> dict[str, Any]:
+    """An SNS attribute as SQS carries it under raw delivery (String.Array travels as String)."""
+    if "BinaryValue64" in a:
+        return {"DataType": a["DataType"], "BinaryValue": base64.b64decode(a["BinaryValue64"])}
+    data_type = "String" if a["DataType"] == "String.Array" else a["DataType"]
+    return {"DataType": data_type, "StringValue": a["StringValue"]}
+
+
+class LocalTopic(TopicBackend):
+    def __init__(self, resource: Topic, cloud: LocalCloud) -> None:
+        self.resource = resource
+        self.cloud = cloud
+        self.engine = cloud.shared("topics", lambda: TopicEngine(cloud))
+        self.engine.topics[resource.qualified_name] = self
+        self.arn = cloud.arn("sns", resource.qualified_name)
+        self._runtime: dict[str, Subscription] = {}
+        for row in self.engine.db.execute(
+            "SELECT arn, protocol, endpoint, filter_policy, filter_scope, raw, dead_letter FROM topic_subscriptions "
+            "WHERE topic = ?",
+            (resource.qualified_name,),
+        ):
+            sub = self._revive(*row)
+            if sub is not None:
+                self._runtime[sub.arn] = sub
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+    def _revive(
+        self, arn: str, protocol: str, endpoint: str, policy: str | None, scope: str, raw: int, dead_letter: str | None
+    ) -> Subscription | None:
+        target: Resource[Any] | str = endpoint
+        if protocol in ("sqs", "lambda"):
+            kind, _, name = endpoint.partition(":")
+            try:
+                target = self.resource.app.resource(kind, name)
+            except ResourceNotFound:
+                return None
+        dlq = self.resource.app.resource("queue", dead_letter) if dead_letter else None
+        compiled = compile_filter_policy(json.loads(policy), scope=scope) if policy else None  # type: ignore[arg-type]
+        return Subscription(arn, protocol, target, compiled, scope, bool(raw), dlq)
+
+    def find(self, arn: str) -> Subscription | None:
+        for sub in self.resource.subscriptions:
+            if sub.arn == arn:
+                return sub
+        return self._runtime.get(arn)
+
+    def runtime_subscriptions(self) -> list[Subscription]:
+        return list(self._runtime.values())
+
+    def add_subscription(self, subscription: Subscription) -> None:
+        endpoint = subscription.endpoint
+        text = endpoint if isinstance(endpoint, str) else f"{endpoint.kind}:{endpoint.name}"
+        policy = json.dumps(subscription.filter_policy.source) if subscription.filter_policy else None
+        with self.engine.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO topic_subscriptions (topic, arn, protocol, endpoint, filter_policy, filter_scope, raw, "
+                "dead_letter) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    self.resource.qualified_name,
+                    subscription.arn,
+                    subscription.protocol,
+                    text,
+                    policy,
+                    subscription.filter_scope,
+                    int(subscription.raw),
+                    subscription.dead_letter.name if subscription.dead_letter else None,
+                ),
+            )
+        self._runtime[subscription.arn] = subscription
+
+    def remove_subscription(self, arn: str) -> None:
+        if arn not in self._runtime:
+            raise NotFound(f"Subscription does not exist: {arn} (declared subscriptions cannot be removed at run time)")
+        with self.engine.db.transaction() as conn:
+            conn.execute("DELETE FROM topic_subscriptions WHERE arn = ?", (arn,))
+        del self._runtime[arn]
+
+    def publish(self, message: Message) -> PublishResult:
+        engine = self.engine
+        now = self.cloud.clock.now()
+        topic = self.resource.qualified_name
+        message_id = str(uuid.uuid4())
+        with engine.db.transaction() as conn:
+            sequence = None
+            if self.resource.fifo:
+                conn.execute("DELETE FROM topic_dedup WHERE topic = ? AND expires_at <= ?", (topic, now))
+                seen = conn.execute(
+                    "SELECT message_id, sequence_number FROM topic_dedup WHERE topic = ? AND dedup_id = ?",
+                    (topic, message.deduplication_id),
+                ).fetchone()
+                if seen is not None:
+                    return PublishResult(seen[0], seen[1])
+                conn.execute(
+                    "INSERT INTO topic_sequences (topic, last) VALUES (?, 1) "
+                    "ON CONFLICT(topic) DO UPDATE SET last = last + 1",
+                    (topic,),
+                )
+                last = conn.execute("SELECT last FROM topic_sequences WHERE topic = ?", (topic,)).fetchone()[0]
+                sequence = f"{last:020d}"
+                conn.execute(
+                    "INSERT INTO topic_dedup VALUES (?, ?, ?, ?, ?)",
+                    (topic, message.deduplication_id, message_id, sequence, now + DEDUP_WINDOW),
+                )
+            for sub in self.resource.all_subscriptions():
+                text = message.for_protocol(sub.protocol)
+                if not sub.accepts(message.attributes, text):
+                    continue
+                record = {
+                    "MessageId": message_id,
+                    "Message": text,
+                    "Subject": message.subject,
+                    "Timestamp": _timestamp(now),
+                    "SequenceNumber": sequence,
+                    "attributes": _encode_attributes(message.attributes),
+                    "group_id": message.group_id,
+                    "dedup_id": message.deduplication_id,
+                }
+                conn.execute(
+                    "INSERT INTO topic_deliveries (topic, subscription, group_id, record, due_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (topic, sub.arn, message.group_id, json.dumps(record), now),
+                )
+        self.cloud.wake()
+        return PublishResult(message_id, sequence)
