@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from stratus.resources.base import Resource
     from stratus.resources.bucket import Bucket
     from stratus.resources.cache import Cache
+    from stratus.resources.event_bus import EventBus, InputTransformer
     from stratus.resources.function import Function, Handler
     from stratus.resources.keys import Key
     from stratus.resources.queue import Queue
@@ -107,6 +108,7 @@ class App:
         queue = _declares(lambda: Queue)
         stream = _declares(lambda: Stream)
         topic = _declares(lambda: Topic)
+        event_bus = _declares(lambda: EventBus)
         schedule = _declares(lambda: Schedule)
         scheduler = _declares(lambda: Scheduler)
     else:
@@ -120,6 +122,7 @@ class App:
         queue = _declares(_lazy("stratus.resources.queue", "Queue"))
         stream = _declares(_lazy("stratus.resources.stream", "Stream"))
         topic = _declares(_lazy("stratus.resources.topic", "Topic"))
+        event_bus = _declares(_lazy("stratus.resources.event_bus", "EventBus"))
         schedule = _declares(_lazy("stratus.resources.schedule", "Schedule"))
         scheduler = _declares(_lazy("stratus.resources.schedule", "Scheduler"))
 
@@ -190,6 +193,32 @@ class App:
         def bind(fn: Any) -> Function:
             function = fn if _is_function(fn) else self.function(fn)
             topic.subscribe(function, filter_policy=filter_policy, filter_scope=filter_scope)
+            return function
+
+        return bind
+
+    def on_event(
+        self,
+        bus: EventBus,
+        *,
+        pattern: dict[str, Any] | str,
+        name: str | None = None,
+        input_path: str | None = None,
+        input_transformer: InputTransformer | None = None,
+        dead_letter: Resource[Any] | None = None,
+    ) -> Callable[[Any], Function]:
+        """Run a function for events matching ``pattern``: ``@app.on_event(bus, pattern={...})``.
+
+        Declares a rule named ``<function>-rule`` (or ``name``) with the function as its target.
+        """
+        from stratus.resources.event_bus import Target
+
+        def bind(fn: Any) -> Function:
+            function = fn if _is_function(fn) else self.function(fn)
+            target = Target(
+                function, input_path=input_path, input_transformer=input_transformer, dead_letter=dead_letter
+            )
+            bus.rule(name or f"{function.name}-rule", pattern=pattern, targets=[target])
             return function
 
         return bind

@@ -35,6 +35,7 @@ LOCAL_ADAPTERS: dict[str, str] = {
     "stream": "stratus.local.stream:LocalStream",
     "function": "stratus.local.functions:LocalFunction",
     "topic": "stratus.local.topic:LocalTopic",
+    "event_bus": "stratus.local.event_bus:LocalEventBus",
     "schedule": "stratus.local.schedule:LocalSchedule",
     "scheduler": "stratus.local.schedule:LocalScheduler",
 }

@@ -191,11 +191,13 @@ def test_batch_publish_reports_per_entry_results() -> None:
         got.append(event["Records"][0]["Sns"]["Message"])
 
     with local(app) as env:
-        results = topic.publish_batch([
-            {"id": "1", "message": "first"},
-            {"id": "2", "message": ""},
-            {"id": "3", "message": "third"},
-        ])
+        results = topic.publish_batch(
+            [
+                {"id": "1", "message": "first"},
+                {"id": "2", "message": ""},
+                {"id": "3", "message": "third"},
+            ]
+        )
         assert [r.code for r in results] == [None, "InvalidParameter", None]
         assert results[0].message_id and results[2].message_id
         env.settle()
