@@ -190,9 +190,12 @@ class App:
     ) -> Callable[[Any], Function]:
         """Subscribe a function to a topic: ``@app.on_topic(alerts, filter_policy={...})``."""
 
+        from aws_lambda_powertools.utilities.data_classes import SNSEvent
+
         def bind(fn: Any) -> Function:
             function = fn if _is_function(fn) else self.function(fn)
             topic.subscribe(function, filter_policy=filter_policy, filter_scope=filter_scope)
+            function.use_event_class(SNSEvent)
             return function
 
         return bind
@@ -211,6 +214,8 @@ class App:
 
         Declares a rule named ``<function>-rule`` (or ``name``) with the function as its target.
         """
+        from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+
         from stratus.resources.event_bus import Target
 
         def bind(fn: Any) -> Function:
@@ -219,6 +224,96 @@ class App:
                 function, input_path=input_path, input_transformer=input_transformer, dead_letter=dead_letter
             )
             bus.rule(name or f"{function.name}-rule", pattern=pattern, targets=[target])
+            if input_path is None and input_transformer is None:
+                function.use_event_class(EventBridgeEvent)
+            return function
+
+        return bind
+
+    def on_queue(
+        self,
+        queue: Resource[Any],
+        *,
+        batch_size: int = 10,
+        batching_window: int = 0,
+        report_failures: bool = False,
+        max_concurrency: int | None = None,
+        filters: list[dict[str, Any]] | None = None,
+    ) -> Callable[[Any], Function]:
+        """Deliver a queue's messages to a function in batches (Lambda's SQS event-source mapping)."""
+        from aws_lambda_powertools.utilities.data_classes import SQSEvent
+
+        from stratus.resources.triggers import QueueSource, _filters
+
+        source = QueueSource(
+            queue, batch_size, batching_window, report_failures, max_concurrency, _filters("on_queue", filters)
+        )
+        return self._trigger(source, "queue", SQSEvent)
+
+    def on_stream(
+        self,
+        source: Resource[Any],
+        *,
+        batch_size: int = 100,
+        batching_window: int = 0,
+        starting_position: str = "LATEST",
+        bisect_on_error: bool = False,
+        retry_attempts: int = -1,
+        max_record_age: int = -1,
+        on_failure: Resource[Any] | None = None,
+        parallelization: int = 1,
+        tumbling_window: int = 0,
+        report_failures: bool = False,
+        filters: list[dict[str, Any]] | None = None,
+    ) -> Callable[[Any], Function]:
+        """Deliver a Kinesis stream's or a table stream's records to a function, in order per shard."""
+        from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, KinesisStreamEvent
+
+        from stratus.resources.triggers import StreamSource, _filters
+
+        spec = StreamSource(
+            source,
+            batch_size,
+            batching_window,
+            starting_position,
+            bisect_on_error,
+            retry_attempts,
+            max_record_age,
+            on_failure,
+            parallelization,
+            tumbling_window,
+            report_failures,
+            _filters("on_stream", filters),
+        )
+        event_class = DynamoDBStreamEvent if spec.is_table else KinesisStreamEvent
+        return self._trigger(spec, "table_stream" if spec.is_table else "stream", event_class)
+
+    def on_bucket(
+        self,
+        bucket: Resource[Any],
+        *,
+        events: tuple[str, ...] | list[str] = ("s3:ObjectCreated:*",),
+        prefix: str = "",
+        suffix: str = "",
+    ) -> Callable[[Any], Function]:
+        """Invoke a function for a bucket's object events (S3 event notifications)."""
+        from aws_lambda_powertools.utilities.data_classes import S3Event
+
+        from stratus.resources.triggers import BucketSource
+
+        return self._trigger(BucketSource(bucket, tuple(events), prefix, suffix), "bucket", S3Event)
+
+    def _trigger(self, spec: Any, kind: str, event_class: type) -> Callable[[Any], Function]:
+        from stratus.resources.function import Trigger
+
+        source = getattr(spec, "queue", None) or getattr(spec, "source", None) or getattr(spec, "bucket", None)
+        if source is not None and source.app is not self:
+            raise ValidationError(f"{kind} trigger: {source!r} belongs to another app")
+
+        def bind(fn: Any) -> Function:
+            function = fn if _is_function(fn) else self.function(fn)
+            function.add_trigger(Trigger(source, kind, {"spec": spec}))
+            function.use_event_class(event_class)
             return function
 
         return bind

@@ -243,7 +243,7 @@ class FunctionEngine:
         token = self.watchdog.arm(function.timeout)
         try:
             try:
-                return function.handler(event, context)
+                return function.handler(function.typed(event), context)
             finally:
                 self.watchdog.disarm(token)
         except HandlerTimedOut:
@@ -259,7 +259,9 @@ class FunctionEngine:
             loop = asyncio.new_event_loop()
             self._loops.loop = loop
         try:
-            return loop.run_until_complete(asyncio.wait_for(function.handler(event, context), function.timeout))
+            return loop.run_until_complete(
+                asyncio.wait_for(function.handler(function.typed(event), context), function.timeout)
+            )
         except TimeoutError:
             raise FunctionTimeout(function.timeout) from None
         except FunctionError:

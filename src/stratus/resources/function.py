@@ -142,6 +142,9 @@ class Function(Resource[FunctionBackend]):
         self.description = description
         self.is_async = inspect.iscoroutinefunction(handler)
         self.triggers: list[Trigger] = []
+        #: The typed event class (powertools data class) the handler receives, when its sources agree on one.
+        self.event_class: type | None = None
+        self._event_classes: set[type] = set()
         self.__doc__ = handler.__doc__
         self.__wrapped__ = handler
 
@@ -159,6 +162,17 @@ class Function(Resource[FunctionBackend]):
 
     def add_trigger(self, trigger: Trigger) -> None:
         self.triggers.append(trigger)
+
+    def use_event_class(self, event_class: type) -> None:
+        """Record the event type a source delivers; with mixed sources the handler gets plain dicts."""
+        self._event_classes.add(event_class)
+        self.event_class = event_class if len(self._event_classes) == 1 else None
+
+    def typed(self, event: Any) -> Any:
+        """Wrap an AWS-shaped event dict in this function's event class (if it has one)."""
+        if self.event_class is not None and isinstance(event, dict):
+            return self.event_class(event)
+        return event
 
     def settings(self) -> dict[str, Any]:
         return {
