@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
 from stratus.errors import ValidationError
 
 if TYPE_CHECKING:
+    from stratus.resources.api import HttpApi
     from stratus.resources.base import Resource
     from stratus.resources.bucket import Bucket
     from stratus.resources.cache import Cache
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from stratus.resources.stream import Stream
     from stratus.resources.table import Table
     from stratus.resources.topic import Topic
+    from stratus.resources.userpool import UserPool
+    from stratus.resources.websocket import WebSocketApi
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -111,6 +114,9 @@ class App:
         event_bus = _declares(lambda: EventBus)
         schedule = _declares(lambda: Schedule)
         scheduler = _declares(lambda: Scheduler)
+        http_api = _declares(lambda: HttpApi)
+        websocket_api = _declares(lambda: WebSocketApi)
+        user_pool = _declares(lambda: UserPool)
     else:
         table = _declares(_lazy("stratus.resources.table", "Table"))
         bucket = _declares(_lazy("stratus.resources.bucket", "Bucket"))
@@ -125,6 +131,9 @@ class App:
         event_bus = _declares(_lazy("stratus.resources.event_bus", "EventBus"))
         schedule = _declares(_lazy("stratus.resources.schedule", "Schedule"))
         scheduler = _declares(_lazy("stratus.resources.schedule", "Scheduler"))
+        http_api = _declares(_lazy("stratus.resources.api", "HttpApi"))
+        websocket_api = _declares(_lazy("stratus.resources.websocket", "WebSocketApi"))
+        user_pool = _declares(_lazy("stratus.resources.userpool", "UserPool"))
 
     @overload
     def function(self, handler: Handler, /) -> Function: ...

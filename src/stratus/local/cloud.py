@@ -36,6 +36,9 @@ LOCAL_ADAPTERS: dict[str, str] = {
     "function": "stratus.local.functions:LocalFunction",
     "topic": "stratus.local.topic:LocalTopic",
     "event_bus": "stratus.local.event_bus:LocalEventBus",
+    "http_api": "stratus.local.gateway:LocalHttpApi",
+    "websocket_api": "stratus.local.websocket:LocalWebSocketApi",
+    "user_pool": "stratus.local.userpool:LocalUserPool",
     "schedule": "stratus.local.schedule:LocalSchedule",
     "scheduler": "stratus.local.schedule:LocalScheduler",
 }
