@@ -147,16 +147,23 @@ class LocalCloud:
             existing = self._apps.get(app.name)
             if existing is not None and existing is not app:
                 raise ValidationError(f"another app named {app.name!r} is already bound to this cloud")
+            self._apps[app.name] = app
+            fresh = []
             for resource in app.resources:
                 if resource.is_bound:
                     continue
                 path = self._adapters.get(resource.kind)
                 if path is None:
-                    continue  # kinds bound by other runtimes (functions, routes) are not resources here
+                    continue  # kinds bound by other runtimes are not resources here
                 backend = load_adapter(path)(resource, self)
                 resource.bind(backend)
                 self._bound.append(resource)
-            self._apps[app.name] = app
+                fresh.append(backend)
+            # Wiring that needs every resource of the app bound (event-source mappings) comes last.
+            for backend in fresh:
+                after_bind = getattr(backend, "after_bind", None)
+                if callable(after_bind):
+                    after_bind()
             return app
 
     def close(self) -> None:

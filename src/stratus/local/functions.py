@@ -443,5 +443,12 @@ class LocalFunction(FunctionBackend):
     def invoke(self, event: Any) -> Any:
         return self.engine.invoke(self.function, event)
 
+    def after_bind(self) -> None:
+        """Start the event-source mappings of this function's triggers (every resource is bound by now)."""
+        from stratus.local.dispatch import mappings
+
+        for pump in mappings.pumps_for(self.function, self.engine, self.engine.cloud):
+            self.engine.cloud.add_pump(pump)
+
     def invoke_async(self, event: Any) -> str:
         return self.engine.invoke_async(self.function, event)

@@ -310,12 +310,14 @@ def _decode_attributes(attributes: dict[str, dict[str, Any]]) -> dict[str, dict[
     return out
 
 
-def _sqs_attribute(a: dict[str, Any]) -> dict[str, Any]:
+def _sqs_attribute(a: dict[str, Any]) -> Any:
     """An SNS attribute as SQS carries it under raw delivery (String.Array travels as String)."""
+    from stratus.resources.queue import MessageAttribute
+
     if "BinaryValue64" in a:
-        return {"DataType": a["DataType"], "BinaryValue": base64.b64decode(a["BinaryValue64"])}
+        return MessageAttribute(a["DataType"], base64.b64decode(a["BinaryValue64"]))
     data_type = "String" if a["DataType"] == "String.Array" else a["DataType"]
-    return {"DataType": data_type, "StringValue": a["StringValue"]}
+    return MessageAttribute(data_type, a["StringValue"])
 
 
 class LocalTopic(TopicBackend):

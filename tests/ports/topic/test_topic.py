@@ -243,3 +243,40 @@ def test_undelivered_messages_survive_a_restart() -> None:
         env.restart()
         env.settle()
         assert got == ["kept"]
+
+
+def test_queue_subscriptions_raw_and_enveloped() -> None:
+    app = App("topics")
+    topic = app.topic("orders")
+    raw_q = app.queue("raw")
+    env_q = app.queue("enveloped")
+    topic.subscribe(raw_q, raw=True, filter_policy={"kind": ["order"]})
+    topic.subscribe(env_q)
+    with local(app) as env:
+        topic.publish("hello", attributes={"kind": "order"})
+        topic.publish("skipped by raw", attributes={"kind": "refund"})
+        env.settle()
+        raw = raw_q.receive(10)
+        assert [m.body for m in raw] == ["hello"]
+        assert raw[0].message_attributes["kind"].value == "order"
+        wrapped = [json.loads(m.body) for m in env_q.receive(10)]
+        assert sorted(w["Message"] for w in wrapped) == ["hello", "skipped by raw"]
+        assert all(w["Type"] == "Notification" and w["Signature"] for w in wrapped)
+
+
+def test_fifo_topic_to_fifo_queue_keeps_group_order() -> None:
+    app = App("topics")
+    topic = app.topic("events.fifo", fifo=True, content_based_deduplication=True)
+    queue = app.queue("events.fifo", fifo=True)
+    topic.subscribe(queue, raw=True)
+    with local(app) as env:
+        for i in range(4):
+            topic.publish(f"e{i}", group_id="g")
+        topic.publish("e0", group_id="g")  # duplicate content within 5 minutes: dropped
+        env.settle()
+        bodies = []
+        while batch := queue.receive(10):
+            bodies.extend(m.body for m in batch)
+            for m in batch:
+                queue.delete(m.receipt_handle)
+        assert bodies == ["e0", "e1", "e2", "e3"]

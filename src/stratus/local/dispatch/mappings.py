@@ -1,0 +1,23 @@
+"""Which pump delivers each of a function's triggers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from stratus.local.pumps import Pump
+from stratus.resources.function import Function
+
+if TYPE_CHECKING:
+    from stratus.local.cloud import LocalCloud
+    from stratus.local.functions import FunctionEngine
+
+
+def pumps_for(function: Function, engine: FunctionEngine, cloud: LocalCloud) -> list[Pump]:
+    pumps: list[Any] = []
+    for trigger in function.triggers:
+        spec: Any = trigger.options.get("spec")
+        if trigger.kind == "queue":
+            from stratus.local.dispatch.queue_source import QueuePump
+
+            pumps.append(QueuePump(function, spec, engine, cloud))
+    return pumps
