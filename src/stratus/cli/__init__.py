@@ -31,8 +31,9 @@ def version() -> None:
 
 
 def _mount() -> None:
-    from stratus.cli import events, workflow
+    from stratus.cli import events, up, workflow
 
+    app.command(name="up")(up.up)
     app.add_typer(events.app, name="events")
     app.add_typer(workflow.app, name="workflow")
 

@@ -75,7 +75,7 @@ class StreamSource:
 
     def __post_init__(self) -> None:
         kind = getattr(self.source, "kind", None)
-        if kind == "table" and not getattr(self.source, "stream", None):
+        if kind == "table" and not getattr(self.source, "stream_view", None):
             raise ValidationError(
                 f"table {self.source.name!r} has no stream: declare it with stream='NEW_AND_OLD_IMAGES'"
             )

@@ -20,4 +20,10 @@ def pumps_for(function: Function, engine: FunctionEngine, cloud: LocalCloud) -> 
             from stratus.local.dispatch.queue_source import QueuePump
 
             pumps.append(QueuePump(function, spec, engine, cloud))
+        elif trigger.kind in ("stream", "table_stream"):
+            from stratus.local.dispatch.stream_source import StreamPump
+
+            stream_pump = StreamPump(function, spec, engine, cloud)
+            stream_pump.start()
+            pumps.append(stream_pump)
     return pumps
