@@ -308,9 +308,25 @@ class App:
         """Invoke a function for a bucket's object events (S3 event notifications)."""
         from aws_lambda_powertools.utilities.data_classes import S3Event
 
+        from stratus.resources.bucket import BucketNotification
+        from stratus.resources.bucket.notifications import validate_notifications
         from stratus.resources.triggers import BucketSource
 
-        return self._trigger(BucketSource(bucket, tuple(events), prefix, suffix), "bucket", S3Event)
+        rule = BucketNotification(events=tuple(events), prefix=prefix, suffix=suffix)
+        bind = self._trigger(BucketSource(bucket, rule), "bucket", S3Event)
+
+        def declare(fn: Any) -> Function:
+            # The bucket carries the rule too: S3's overlap rules are checked, the local log records
+            # the events, and synthesis writes the notification configuration.
+            named = BucketNotification(
+                events=rule.events, prefix=prefix, suffix=suffix, id=f"{getattr(fn, 'name', fn.__name__)}"
+            )
+            rules = validate_notifications(bucket.name, [*bucket.notifications, named])  # type: ignore[attr-defined]
+            function = bind(fn)
+            bucket.notifications = rules  # type: ignore[attr-defined]
+            return function
+
+        return declare
 
     def _trigger(self, spec: Any, kind: str, event_class: type) -> Callable[[Any], Function]:
         from stratus.resources.function import Trigger

@@ -99,44 +99,22 @@ class StreamSource:
         return self.source.kind == "table"
 
 
-S3_EVENTS = (
-    "s3:ObjectCreated:*",
-    "s3:ObjectCreated:Put",
-    "s3:ObjectCreated:Post",
-    "s3:ObjectCreated:Copy",
-    "s3:ObjectCreated:CompleteMultipartUpload",
-    "s3:ObjectRemoved:*",
-    "s3:ObjectRemoved:Delete",
-    "s3:ObjectRemoved:DeleteMarkerCreated",
-)
-
-
 @dataclass(frozen=True)
 class BucketSource:
     """S3 event notification → function (invoked asynchronously, as S3 does)."""
 
     bucket: Resource[Any]
-    events: tuple[str, ...] = ("s3:ObjectCreated:*",)
-    prefix: str = ""
-    suffix: str = ""
+    rule: Any  # stratus.resources.bucket.BucketNotification
 
     def __post_init__(self) -> None:
         if getattr(self.bucket, "kind", None) != "bucket":
             raise ValidationError(f"on_bucket needs a bucket, got {self.bucket!r}")
-        if not self.events:
-            raise ValidationError("on_bucket needs at least one event type")
-        for event in self.events:
-            if event not in S3_EVENTS:
-                raise ValidationError(f"unknown S3 event type {event!r}; expected one of {', '.join(S3_EVENTS)}")
-        for label, value in (("prefix", self.prefix), ("suffix", self.suffix)):
-            if not isinstance(value, str) or len(value.encode()) > 1024:
-                raise ValidationError(f"{label} must be a string of at most 1024 bytes")
 
     def matches(self, event_name: str, key: str) -> bool:
         """S3's notification filter: the event type (with ``*`` families) and the key's prefix/suffix."""
-        full = f"s3:{event_name}"
-        type_ok = any(full == e or (e.endswith(":*") and full.startswith(e[:-1])) for e in self.events)
-        return type_ok and key.startswith(self.prefix) and key.endswith(self.suffix)
+        from stratus.resources.bucket.notifications import notification_matches
+
+        return notification_matches(self.rule, event_name, key)
 
 
-__all__ = ["S3_EVENTS", "BucketSource", "QueueSource", "StreamSource", "_filters"]
+__all__ = ["BucketSource", "QueueSource", "StreamSource", "_filters"]

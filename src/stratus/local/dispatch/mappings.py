@@ -26,4 +26,8 @@ def pumps_for(function: Function, engine: FunctionEngine, cloud: LocalCloud) -> 
             stream_pump = StreamPump(function, spec, engine, cloud)
             stream_pump.start()
             pumps.append(stream_pump)
+        elif trigger.kind == "bucket":
+            from stratus.local.dispatch.bucket_source import BucketPump
+
+            pumps.append(BucketPump(function, spec, engine, cloud))
     return pumps
