@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
 from stratus.errors import ValidationError
 
 if TYPE_CHECKING:
+    from stratus.resources.alarm import Alarm
     from stratus.resources.api import HttpApi
     from stratus.resources.base import Resource
     from stratus.resources.bucket import Bucket
@@ -117,6 +118,7 @@ class App:
         http_api = _declares(lambda: HttpApi)
         websocket_api = _declares(lambda: WebSocketApi)
         user_pool = _declares(lambda: UserPool)
+        alarm = _declares(lambda: Alarm)
     else:
         table = _declares(_lazy("stratus.resources.table", "Table"))
         bucket = _declares(_lazy("stratus.resources.bucket", "Bucket"))
@@ -134,6 +136,7 @@ class App:
         http_api = _declares(_lazy("stratus.resources.api", "HttpApi"))
         websocket_api = _declares(_lazy("stratus.resources.websocket", "WebSocketApi"))
         user_pool = _declares(_lazy("stratus.resources.userpool", "UserPool"))
+        alarm = _declares(_lazy("stratus.resources.alarm", "Alarm"))
 
     @overload
     def function(self, handler: Handler, /) -> Function: ...

@@ -39,6 +39,7 @@ LOCAL_ADAPTERS: dict[str, str] = {
     "http_api": "stratus.local.gateway:LocalHttpApi",
     "websocket_api": "stratus.local.websocket:LocalWebSocketApi",
     "user_pool": "stratus.local.userpool:LocalUserPool",
+    "alarm": "stratus.local.alarms:LocalAlarm",
     "schedule": "stratus.local.schedule:LocalSchedule",
     "scheduler": "stratus.local.schedule:LocalScheduler",
 }
