@@ -126,25 +126,39 @@ class TopicEngine:
             "ORDER BY d.id LIMIT 200",
             (now,),
         )
-        worked = False
+        done: list[int] = []
+        retries: list[tuple[int, float, int]] = []
+        records: dict[str, dict[str, Any]] = {}
         for delivery_id, topic_name, sub_arn, _group, record, attempts in rows:
             topic = self.topics.get(topic_name)
             if topic is None:
                 continue
-            worked = True
             subscription = topic.find(sub_arn)
             if subscription is None:  # unsubscribed since: nothing to deliver to
-                self._done(delivery_id)
+                done.append(delivery_id)
                 continue
-            self._attempt(topic, subscription, delivery_id, json.loads(record), attempts, now)
-        if worked:
+            parsed = records.get(record)
+            if parsed is None:
+                parsed = records[record] = json.loads(record)
+            retry = self._attempt(topic, subscription, parsed, attempts, now)
+            if retry is None:
+                done.append(delivery_id)
+            else:
+                retries.append((retry[0], retry[1], delivery_id))
+        # Acknowledge the whole round in one transaction (a crash before it only redelivers: at-least-once).
+        if done or retries:
+            with self.db.transaction() as conn:
+                conn.executemany("DELETE FROM topic_deliveries WHERE id = ?", [(d,) for d in done])
+                conn.executemany("UPDATE topic_deliveries SET attempts = ?, due_at = ? WHERE id = ?", retries)
+        if rows:
             return PumpResult(True)
         nxt = self.db.execute("SELECT MIN(due_at) FROM topic_deliveries")[0][0]
         return PumpResult(False, nxt) if nxt is not None else IDLE
 
     def _attempt(
-        self, topic: LocalTopic, sub: Subscription, delivery_id: int, record: dict[str, Any], attempts: int, now: float
-    ) -> None:
+        self, topic: LocalTopic, sub: Subscription, record: dict[str, Any], attempts: int, now: float
+    ) -> tuple[int, float] | None:
+        """Deliver once; None when finished (delivered or given up), else (attempts, due_at) for a retry."""
         try:
             self._deliver(topic, sub, record)
         except Exception as error:
@@ -155,24 +169,13 @@ class TopicEngine:
                 log.warning("topic %s: giving up on %s after %d attempts: %s", topic.name, sub.arn, attempts, error)
                 if sub.dead_letter is not None:
                     deliver(sub.dead_letter, self._envelope(topic, record, sub))
-                self._done(delivery_id)
-                return
-            delay = (
-                HTTP_RETRY_DELAY
-                if http
-                else (MANAGED_RETRY_DELAYS[attempts - 1] if attempts <= len(MANAGED_RETRY_DELAYS) else 20.0)
-            )
-            with self.db.transaction() as conn:
-                conn.execute(
-                    "UPDATE topic_deliveries SET attempts = ?, due_at = ? WHERE id = ?",
-                    (attempts, now + delay, delivery_id),
-                )
-            return
-        self._done(delivery_id)
-
-    def _done(self, delivery_id: int) -> None:
-        with self.db.transaction() as conn:
-            conn.execute("DELETE FROM topic_deliveries WHERE id = ?", (delivery_id,))
+                return None
+            if http:
+                delay = HTTP_RETRY_DELAY
+            else:
+                delay = MANAGED_RETRY_DELAYS[attempts - 1] if attempts <= len(MANAGED_RETRY_DELAYS) else 20.0
+            return attempts, now + delay
+        return None
 
     def _deliver(self, topic: LocalTopic, sub: Subscription, record: dict[str, Any]) -> None:
         message = record["Message"]
@@ -418,24 +421,30 @@ class LocalTopic(TopicBackend):
                     "INSERT INTO topic_dedup VALUES (?, ?, ?, ?, ?)",
                     (topic, message.deduplication_id, message_id, sequence, now + DEDUP_WINDOW),
                 )
+            encoded: dict[str, str] = {}  # one serialized record per distinct message text
+            rows = []
             for sub in self.resource.all_subscriptions():
                 text = message.for_protocol(sub.protocol)
                 if not sub.accepts(message.attributes, text):
                     continue
-                record = {
-                    "MessageId": message_id,
-                    "Message": text,
-                    "Subject": message.subject,
-                    "Timestamp": _timestamp(now),
-                    "SequenceNumber": sequence,
-                    "attributes": _encode_attributes(message.attributes),
-                    "group_id": message.group_id,
-                    "dedup_id": message.deduplication_id,
-                }
-                conn.execute(
-                    "INSERT INTO topic_deliveries (topic, subscription, group_id, record, due_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (topic, sub.arn, message.group_id, json.dumps(record), now),
-                )
+                record = encoded.get(text)
+                if record is None:
+                    record = encoded[text] = json.dumps(
+                        {
+                            "MessageId": message_id,
+                            "Message": text,
+                            "Subject": message.subject,
+                            "Timestamp": _timestamp(now),
+                            "SequenceNumber": sequence,
+                            "attributes": _encode_attributes(message.attributes),
+                            "group_id": message.group_id,
+                            "dedup_id": message.deduplication_id,
+                        }
+                    )
+                rows.append((topic, sub.arn, message.group_id, record, now))
+            conn.executemany(
+                "INSERT INTO topic_deliveries (topic, subscription, group_id, record, due_at) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
         self.cloud.wake()
         return PublishResult(message_id, sequence)
