@@ -30,7 +30,7 @@ WRITER = textwrap.dedent(
         os.kill(os.getpid(), signal.SIGKILL)
 
     for i in range(count):
-        body = f"{i}:".encode() * (1000 + i)
+        body = f"{i}:".encode() * ((70_000 if i % 2 else 1000) + i)  # odd: files; even: inline in SQLite
         result = bucket.put(f"k{i:04}", body, metadata={"n": str(i)})
         print(f"k{i:04} {result.etag}", flush=True)
 
@@ -54,7 +54,7 @@ WRITER = textwrap.dedent(
             real(src, dst)
             die()
         blobs.os.replace = replace_then_die
-        bucket.put("k0001", b"never acknowledged")
+        bucket.put("k0001", b"never acknowledged" * 100_000)
     """
 )
 
@@ -75,14 +75,14 @@ def test_acknowledged_objects_survive_kill_9(tmp_path: Path, mode: str) -> None:
         cloud.bind(app)
         for i, (key, etag) in enumerate(sorted(acknowledged.items())):
             obj = bucket.get(key)
-            assert obj.body == f"{i}:".encode() * (1000 + i)
+            assert obj.body == f"{i}:".encode() * ((70_000 if i % 2 else 1000) + i)
             assert obj.etag == etag == '"' + hashlib.md5(obj.body).hexdigest() + '"'
             assert obj.metadata == {"n": str(i)}
         assert len(list(bucket.iterate())) == 30
         with pytest.raises(NoSuchKey):
             bucket.get("half")
-        # Reopening removed the crash's leftovers: only referenced bodies remain.
+        # Reopening removed the crash's leftovers: only the 15 large bodies' files remain.
         folder = state / "buckets" / bucket.qualified_name
         assert list((folder / "tmp").iterdir()) == []
         files = [p for p in folder.rglob("*") if p.is_file() and p.parent.name != "tmp"]
-        assert len(files) == 30
+        assert len(files) == 15

@@ -84,3 +84,14 @@ def test_unparseable_range_is_ignored_as_s3_does(env) -> None:
     bucket.put("k", b"0123456789")
     response = TestClient(create_app(cloud)).get(bucket.presigned_url("GET", "k"), headers={"Range": "lines=1-2"})
     assert response.status_code == 200 and response.content == b"0123456789"
+
+
+def test_large_put_and_ranged_get_of_a_file_backed_body(env) -> None:
+    cloud, bucket = env[0].cloud, env[1]
+    client = TestClient(create_app(cloud))
+    body = bytes(range(256)) * 2000  # 512 000 bytes: stored as a file, not inline
+    assert client.put(bucket.presigned_url("PUT", "big"), content=body).status_code == 200
+    assert bucket.get("big").body == body
+    response = client.get(bucket.presigned_url("GET", "big"), headers={"Range": "bytes=-10"})
+    assert response.status_code == 206 and response.content == body[-10:]
+    assert response.headers["content-range"] == f"bytes {len(body) - 10}-{len(body) - 1}/{len(body)}"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from stratus import App
-from stratus.local.bucket.blobs import BlobStore
+from stratus.local.bucket.blobs import INLINE_MAX, BlobStore, is_inline
 from stratus.local.bucket.listing import decode_token, encode_token, successor
 from stratus.local.bucket.signing import KEY_FILE, Signer
 from stratus.resources.bucket import (
@@ -34,6 +34,15 @@ class Zeros(io.RawIOBase):
         return len(b)
 
 
+def test_small_bodies_are_inline_and_large_ones_files(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path, fsync=False)
+    small = store.write(io.BytesIO(b"x" * INLINE_MAX), limit=10**9)
+    assert small.data == b"x" * INLINE_MAX and is_inline(small.name)
+    large = store.write(io.BytesIO(b"y" * (INLINE_MAX + 1)), limit=10**9)
+    assert large.data is None and not is_inline(large.name)
+    assert store.path(large.name).read_bytes() == b"y" * (INLINE_MAX + 1)
+
+
 def test_stream_over_the_limit_is_refused_while_reading(tmp_path: Path) -> None:
     store = BlobStore(tmp_path, fsync=False)
     with pytest.raises(EntityTooLarge):
@@ -44,8 +53,9 @@ def test_stream_over_the_limit_is_refused_while_reading(tmp_path: Path) -> None:
 
 def test_write_hashes_and_publishes(tmp_path: Path) -> None:
     store = BlobStore(tmp_path, fsync=True)
-    name, size, md5 = store.write(b"hello", limit=10)
-    assert (size, md5) == (5, "5d41402abc4b2a76b9719d911017c592")
+    blob = store.write(b"hello", limit=10, inline=False)
+    name = blob.name
+    assert (blob.size, blob.md5, blob.data) == (5, "5d41402abc4b2a76b9719d911017c592", None)
     assert store.path(name).read_bytes() == b"hello"
     copy = store.adopt(store.path(name))
     store.remove([name])
@@ -99,10 +109,78 @@ def test_reads_never_see_a_body_removed_after_the_metadata_read() -> None:
     app = App("race")
     bucket = app.bucket("data")
     with local(app):
-        bucket.put("k", b"old" * 1000)
+        bucket.put("k", b"old" * 100_000)  # large enough to be a file
         backend = bucket.backend
-        _, f, _, _ = backend._read("k", None, Conditions(), None, True)  # type: ignore[attr-defined]
+        _, f, _ = backend._read("k", None, Conditions(), None, True)  # type: ignore[attr-defined]
         bucket.put("k", b"new")
-        assert f.read() == b"old" * 1000
+        assert f.read() == b"old" * 100_000
         f.close()
         assert bucket.get("k").body == b"new"
+
+
+def test_concurrent_writers_and_readers_see_whole_objects() -> None:
+    import threading
+
+    app = App("conc")
+    bucket = app.bucket("data", versioning=True)
+    bodies = [bytes([i]) * (1000 if i % 2 else 200_000) for i in range(8)]  # inline and file bodies
+    errors: list[BaseException] = []
+
+    def writer(i: int) -> None:
+        try:
+            for _ in range(10):
+                bucket.put("shared", bodies[i])
+                bucket.put(f"own-{i}", bodies[i])
+        except BaseException as e:
+            errors.append(e)
+
+    def reader() -> None:
+        try:
+            for _ in range(40):
+                if bucket.exists("shared"):
+                    body = bucket.get("shared").body
+                    assert body in bodies  # never a mix or a prefix of two bodies
+        except BaseException as e:
+            errors.append(e)
+
+    with local(app):
+        threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+        threads += [threading.Thread(target=reader) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert len(bucket.list_versions("shared").versions) == 80
+        assert [bucket.get(f"own-{i}").body for i in range(8)] == bodies
+
+
+def test_fsync_durability_writes_and_reads_back() -> None:
+    app = App("sync")
+    bucket = app.bucket("data")
+    with local(app, durability="fsync") as env:
+        bucket.put("small", b"s" * 10)
+        bucket.put("large", b"L" * (INLINE_MAX + 10))
+        env.restart()
+        assert bucket.get("small").body == b"s" * 10
+        assert bucket.get("large").body == b"L" * (INLINE_MAX + 10)
+
+
+def test_a_reader_that_returns_text_is_refused() -> None:
+    class Texty:
+        def read(self, n: int = -1) -> str:
+            return "text"
+
+    app = App("texty")
+    bucket = app.bucket("data")
+    with local(app):
+        with pytest.raises(InvalidArgument, match="binary mode"):
+            bucket.put("k", Texty())  # type: ignore[arg-type]
+        assert not bucket.exists("k")
+
+
+def test_a_damaged_secret_is_replaced(tmp_path: Path) -> None:
+    (tmp_path / KEY_FILE).write_bytes(b"")
+    Signer(tmp_path)
+    assert len((tmp_path / KEY_FILE).read_bytes()) == 32
+    assert stat.S_IMODE(os.stat(tmp_path / KEY_FILE).st_mode) == 0o600
