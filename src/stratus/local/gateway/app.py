@@ -1,0 +1,86 @@
+"""One ASGI app for every API bound to a cloud: ``build_gateway(cloud)`` and ``serve(cloud)``.
+
+Each HttpApi is served under its prefix (``/<app>`` by default) and each WebSocketApi at
+its own; ``/_s3`` serves presigned bucket URLs and ``/_health`` answers liveness. The
+prefix dispatch is a thin ASGI middleware in front of Starlette's router, so API requests
+skip Starlette's routing and request objects on the hot path.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from stratus.local.bucket_http import create_app as create_bucket_app
+from stratus.local.gateway.http import Pipeline
+from stratus.local.gateway.hub import GatewayHub, hub_of
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from stratus.local.cloud import LocalCloud
+
+
+class _Dispatch:
+    """Sends requests under an API's prefix to that API's pipeline, the rest to Starlette."""
+
+    def __init__(self, app: Any, hub: GatewayHub, debug: bool) -> None:
+        self.app = app
+        self.hub = hub
+        self.debug = debug
+        self._pipelines: dict[int, Pipeline] = {}
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            api = self.hub.find_http(scope["path"])
+            if api is not None:
+                pipeline = self._pipelines.get(id(api))
+                if pipeline is None or pipeline.api is not api:
+                    pipeline = self._pipelines[id(api)] = Pipeline(api, debug=self.debug)
+                await pipeline(scope, receive, send)
+                return
+        elif kind == "websocket":
+            ws = self.hub.websocket_apis.get(scope["path"].rstrip("/") or "/")
+            if ws is not None:
+                await ws.serve(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def build_gateway(cloud: LocalCloud, *, debug: bool = False) -> Starlette:
+    """The ASGI app serving every HttpApi and WebSocketApi bound to ``cloud``."""
+    hub = hub_of(cloud)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "apps": [app.name for app in cloud.apps],
+                "http_apis": sorted(hub.http_apis),
+                "websocket_apis": sorted(hub.websocket_apis),
+            }
+        )
+
+    async def not_found(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"message": "Not Found"}, status_code=404)
+
+    routes = [Route("/_health", health, methods=["GET"]), Mount("/_s3", app=create_bucket_app(cloud, prefix=""))]
+    return Starlette(
+        debug=False,
+        routes=routes,
+        middleware=[Middleware(_Dispatch, hub=hub, debug=debug)],
+        exception_handlers={404: not_found},
+    )
+
+
+def serve(cloud: LocalCloud, host: str = "127.0.0.1", port: int = 8000, *, debug: bool = False, **options: Any) -> None:
+    """Serve the gateway with uvicorn until interrupted (what `stratus up` runs)."""
+    import uvicorn
+
+    cloud.base_url = f"http://{host}:{port}"
+    uvicorn.run(build_gateway(cloud, debug=debug), host=host, port=port, log_level="warning", **options)

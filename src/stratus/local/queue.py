@@ -1,0 +1,693 @@
+"""The embedded queue adapter: SQS semantics on one SQLite table, durable across restarts and kill -9.
+
+Every queue of a cloud lives in ``queues.db``, one row per message, keyed by an
+ever-increasing ``seq`` (AUTOINCREMENT, never reused). A message's state is its
+columns, not a separate list: *visible* when ``visible_at <= now``, otherwise *in
+flight* if it was received, else *delayed*; *expired* when ``expires_at <= now``
+(filtered on every read, swept now and then). So a restart needs no recovery: an
+in-flight message simply becomes visible when the clock passes its timeout.
+
+Moving a message to its dead-letter queue (or back, on redrive) rewrites its ``queue``
+column in the same transaction as the receive that triggers it, keeping its id, body
+and attributes. FIFO ordering is computed on receive from ``seq`` and group ids; the
+deduplication window is a second table. A receipt handle names the queue, the row and
+a random token that only the latest receive holds.
+
+Waiting: long polls and the dispatcher wait on one condition per cloud, notified after
+every commit that can make a message receivable and whenever a virtual clock jumps;
+waits themselves go through ``clock.wait`` so they follow virtual time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import msgpack
+
+from stratus.errors import StratusError
+from stratus.resources.queue import (
+    DEDUPLICATION_WINDOW,
+    MAX_VISIBILITY,
+    InvalidParameterValue,
+    Message,
+    MessageAttribute,
+    MessageNotInflight,
+    MoveTask,
+    OutgoingMessage,
+    PurgeQueueInProgress,
+    Queue,
+    QueueBackend,
+    ReceiptHandleIsInvalid,
+    SendResult,
+    UnsupportedOperation,
+    md5_of_attributes,
+)
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from stratus.local.cloud import LocalCloud
+
+log = logging.getLogger("stratus.queue")
+
+
+def _call(listener: Callable[[], None]) -> None:
+    """Tell a listener; its failure is logged, never turned into a failure of the committed write."""
+    try:
+        listener()
+    except Exception:
+        log.exception("listener %r failed", listener)
+
+
+_SCHEMA = [
+    """
+    CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        queue TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attributes BLOB,
+        md5_body TEXT NOT NULL,
+        md5_attributes TEXT,
+        group_id TEXT,
+        dedup_id TEXT,
+        sent_at REAL NOT NULL,
+        enqueued_at REAL NOT NULL,
+        arrived_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        visible_at REAL NOT NULL,
+        receive_count INTEGER NOT NULL DEFAULT 0,
+        first_received_at REAL,
+        received_at REAL,
+        receipt TEXT,
+        source_queue TEXT
+    );
+    CREATE INDEX messages_by_queue ON messages (queue, seq);
+    CREATE TABLE dedup (
+        queue TEXT NOT NULL,
+        dedup_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        expires_at REAL NOT NULL,
+        PRIMARY KEY (queue, dedup_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE purges (queue TEXT PRIMARY KEY, at REAL NOT NULL)
+    """,
+    # Receives read the visible messages in the order they became visible: an index by visibility lets a receive
+    # skip messages in flight instead of scanning past them (which made a long backlog quadratic).
+    """
+    DROP INDEX messages_by_queue;
+    CREATE INDEX messages_by_visibility ON messages (queue, visible_at, seq)
+    """,
+]
+
+_COLUMNS = (
+    "seq, message_id, body, attributes, md5_body, md5_attributes, group_id, dedup_id, sent_at, "
+    "receive_count, first_received_at, source_queue"
+)
+
+#: FIFO sequence numbers are this plus the row's seq: large, increasing, never consecutive across queues.
+_SEQUENCE_BASE = 18_000_000_000_000_000_000
+_TRIM_EVERY = 60.0
+#: Private, so that a program seeding the global generator does not make message ids repeat.
+_random = random.Random()
+
+
+class _Engine:
+    """Per cloud: the database, the wake-up condition, listeners per queue and running move tasks."""
+
+    def __init__(self, cloud: LocalCloud) -> None:
+        self.cloud = cloud
+        self.clock = cloud.clock
+        self.db = cloud.storage.database("queues")
+        self.db.migrate("queue", _SCHEMA)
+        self.changed = threading.Condition()
+        self.version = 0
+        self.listeners: dict[str, list[Callable[[], None]]] = {}
+        self.tasks: dict[str, MoveTask] = {}
+        self.closed = False
+        self.clock.subscribe(self._clock_moved)
+
+    def notify(self, *queues: str) -> None:
+        with self.changed:
+            self.version += 1
+            self.changed.notify_all()
+        for queue in queues:
+            for listener in list(self.listeners.get(queue, ())):
+                _call(listener)
+
+    def _clock_moved(self) -> None:
+        if self.closed:
+            return
+        with self.changed:
+            self.version += 1
+            self.changed.notify_all()
+        for listeners in list(self.listeners.values()):
+            for listener in list(listeners):
+                _call(listener)
+
+    def queue_named(self, qualified_name: str) -> Queue | None:
+        for app in self.cloud.apps:
+            for resource in app.resources_of("queue"):
+                if isinstance(resource, Queue) and resource.qualified_name == qualified_name:
+                    return resource
+        return None
+
+    def close(self) -> None:
+        self.closed = True
+        with self.changed:
+            self.changed.notify_all()
+
+
+class LocalQueue(QueueBackend):
+    """One queue of the local cloud."""
+
+    def __init__(self, resource: Queue, cloud: LocalCloud) -> None:
+        self.resource = resource
+        self.cloud = cloud
+        self.name = resource.qualified_name
+        self.engine: _Engine = cloud.shared("queue.engine", lambda: _Engine(cloud))
+        self.db = self.engine.db
+        self.clock = cloud.clock
+        self._trimmed_at = float("-inf")
+
+    # -- sending
+
+    def send(self, messages: list[OutgoingMessage]) -> list[SendResult]:
+        q = self.resource
+        now = self.clock.now()
+        results: list[SendResult] = []
+        with self.db.transaction() as conn:
+            for m in messages:
+                if q.fifo:
+                    row = conn.execute(
+                        "SELECT message_id, seq FROM dedup WHERE queue = ? AND dedup_id = ? AND expires_at > ?",
+                        (self.name, m.deduplication_id, now),
+                    ).fetchone()
+                    if row is not None:
+                        results.append(
+                            SendResult(row[0], m.md5_of_body, m.md5_of_attributes, str(_SEQUENCE_BASE + row[1]))
+                        )
+                        continue
+                message_id = _message_id()
+                delay = q.delay if m.delay is None else m.delay
+                attributes = (
+                    msgpack.packb({n: (a.data_type, a.value) for n, a in m.attributes.items()})
+                    if m.attributes
+                    else None
+                )
+                cursor = conn.execute(
+                    "INSERT INTO messages (queue, message_id, body, attributes, md5_body, md5_attributes, group_id, "
+                    "dedup_id, sent_at, enqueued_at, arrived_at, expires_at, visible_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        self.name,
+                        message_id,
+                        m.body,
+                        attributes,
+                        m.md5_of_body,
+                        m.md5_of_attributes,
+                        m.group_id,
+                        m.deduplication_id,
+                        now,
+                        now,
+                        now,
+                        now + q.retention,
+                        now + delay,
+                    ),
+                )
+                seq = cursor.lastrowid
+                assert seq is not None
+                sequence_number = None
+                if q.fifo:
+                    conn.execute(
+                        "INSERT INTO dedup (queue, dedup_id, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (queue, dedup_id) DO UPDATE SET message_id = excluded.message_id, "
+                        "seq = excluded.seq, expires_at = excluded.expires_at",
+                        (self.name, m.deduplication_id, message_id, seq, now + DEDUPLICATION_WINDOW),
+                    )
+                    sequence_number = str(_SEQUENCE_BASE + seq)
+                results.append(SendResult(message_id, m.md5_of_body, m.md5_of_attributes, sequence_number))
+        self.engine.notify(self.name)
+        return results
+
+    # -- receiving
+
+    def receive(
+        self,
+        max_messages: int,
+        wait_seconds: int,
+        visibility_timeout: int | None,
+        attribute_names: frozenset[str],
+        message_attribute_names: frozenset[str],
+    ) -> list[Message]:
+        engine = self.engine
+        deadline = self.clock.now() + wait_seconds
+        while True:
+            version = engine.version
+            messages = self._receive_once(max_messages, visibility_timeout, attribute_names, message_attribute_names)
+            if messages or wait_seconds <= 0:
+                return messages
+            with engine.changed:
+                now = self.clock.now()
+                if now >= deadline or engine.closed:
+                    return []
+                if engine.version != version:
+                    continue
+                timeout = deadline - now
+                upcoming = self.next_visible_at()
+                if upcoming is not None:
+                    timeout = min(timeout, max(0.0, upcoming - now))
+                self.clock.wait(engine.changed, timeout)
+
+    def _receive_once(
+        self,
+        max_messages: int,
+        visibility_timeout: int | None,
+        attribute_names: frozenset[str],
+        message_attribute_names: frozenset[str],
+    ) -> list[Message]:
+        q = self.resource
+        now = self.clock.now()
+        timeout = q.visibility_timeout if visibility_timeout is None else visibility_timeout
+        dead_letter = q.dead_letter
+        taken: list[tuple[Any, ...]] = []
+        tokens: list[str] = []
+        seen: set[int] = set()
+        moved = False
+        if dead_letter is None and not q.fifo:
+            return self._receive_standard(max_messages, now, timeout, attribute_names, message_attribute_names)
+        with self.db.transaction() as conn:
+            self._trim(conn, now)
+            while len(taken) < max_messages:
+                rows = [r for r in self._candidates(conn, now, max_messages - len(taken)) if r[0] not in seen]
+                if not rows:
+                    break
+                fresh = []
+                for row in rows:
+                    if dead_letter is not None and row[9] >= dead_letter.max_receive_count:
+                        self._dead_letter(conn, row[0], now)
+                        moved = True
+                    else:
+                        fresh.append(row)
+                fresh_tokens = [os.urandom(8).hex() for _ in fresh]
+                if fresh:
+                    conn.executemany(
+                        "UPDATE messages SET receive_count = receive_count + 1, first_received_at = "
+                        "COALESCE(first_received_at, ?), received_at = ?, visible_at = ?, receipt = ? WHERE seq = ?",
+                        [(now, now, now + timeout, t, row[0]) for row, t in zip(fresh, fresh_tokens, strict=True)],
+                    )
+                taken += fresh
+                seen.update(row[0] for row in rows)
+                tokens += fresh_tokens
+                if len(fresh) == len(rows):
+                    break  # nothing moved: the candidates were all there was (or enough)
+        if moved and dead_letter is not None:
+            self.engine.notify(dead_letter.queue.qualified_name)
+        return [
+            self._message(row, self._handle(row[0], token), attribute_names, message_attribute_names, now, True)
+            for row, token in zip(taken, tokens, strict=True)
+        ]
+
+    def _receive_standard(
+        self, max_messages: int, now: float, timeout: int, names: frozenset[str], wanted: frozenset[str]
+    ) -> list[Message]:
+        """The hot path (standard queue, no dead-letter queue): choose and lock messages in one statement."""
+        with self.db.transaction() as conn:
+            self._trim(conn, now)
+            rows = conn.execute(
+                "UPDATE messages SET receive_count = receive_count + 1, first_received_at = "
+                "COALESCE(first_received_at, :now), received_at = :now, visible_at = :until, "
+                "receipt = lower(hex(randomblob(8))) WHERE seq IN (SELECT seq FROM messages WHERE queue = :queue "
+                "AND visible_at <= :now AND expires_at > :now ORDER BY visible_at, seq LIMIT :limit) "
+                f"RETURNING {_COLUMNS}, receipt",
+                {"now": now, "until": now + timeout, "queue": self.name, "limit": max_messages},
+            ).fetchall()
+        rows.sort()
+        # RETURNING shows the row after the update; _message expects the receive count before it.
+        return [
+            self._message((*row[:9], row[9] - 1, *row[10:12]), self._handle(row[0], row[12]), names, wanted, now, True)
+            for row in rows
+        ]
+
+    def _candidates(self, conn: sqlite3.Connection, now: float, limit: int) -> list[tuple[Any, ...]]:
+        if not self.resource.fifo:
+            return conn.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE queue = ? AND visible_at <= ? AND expires_at > ? "
+                "ORDER BY visible_at, seq LIMIT ?",
+                (self.name, now, now, limit),
+            ).fetchall()
+        # FIFO: a group with a message in flight is blocked; otherwise it yields its messages in order up to the
+        # first one that is not visible yet (delayed), so nothing of a group is ever delivered out of order.
+        rows = conn.execute(
+            "SELECT seq, group_id, visible_at, receive_count FROM messages WHERE queue = ? AND expires_at > ? "
+            "ORDER BY seq",
+            (self.name, now),
+        ).fetchall()
+        blocked: set[str | None] = {group for _, group, visible_at, count in rows if visible_at > now and count > 0}
+        chosen: list[int] = []
+        for seq, group, visible_at, _ in rows:
+            if group in blocked:
+                continue
+            if visible_at > now:
+                blocked.add(group)
+                continue
+            chosen.append(seq)
+            if len(chosen) >= limit:
+                break
+        if not chosen:
+            return []
+        marks = ",".join("?" * len(chosen))
+        return conn.execute(f"SELECT {_COLUMNS} FROM messages WHERE seq IN ({marks}) ORDER BY seq", chosen).fetchall()
+
+    def _dead_letter(self, conn: sqlite3.Connection, seq: int, now: float) -> None:
+        q = self.resource
+        assert q.dead_letter is not None
+        dlq = q.dead_letter.queue
+        # Standard queues keep the original enqueue time for retention; FIFO resets it (SQS docs).
+        conn.execute(
+            "UPDATE messages SET queue = ?, source_queue = ?, arrived_at = ?, enqueued_at = "
+            + ("?" if q.fifo else "enqueued_at")
+            + ", expires_at = "
+            + ("? + ?" if q.fifo else "enqueued_at + ?")
+            + ", visible_at = ?, receipt = NULL WHERE seq = ?",
+            (dlq.qualified_name, self.name, now, now, now, dlq.retention, now, seq)
+            if q.fifo
+            else (dlq.qualified_name, self.name, now, dlq.retention, now, seq),
+        )
+
+    def _message(
+        self,
+        row: tuple[Any, ...],
+        receipt_handle: str,
+        names: frozenset[str],
+        wanted: frozenset[str],
+        now: float,
+        received: bool,
+    ) -> Message:
+        seq, message_id, body, packed, md5_body, md5_attrs, group, dedup, sent_at, count, first, source = row
+        everything = "All" in names
+        attributes: dict[str, str] = {}
+
+        def put(name: str, value: Any) -> None:
+            if value is not None and (everything or name in names):
+                attributes[name] = str(value)
+
+        put("SenderId", self.cloud.account_id)
+        put("SentTimestamp", int(sent_at * 1000))
+        put("ApproximateReceiveCount", count + 1 if received else count)
+        first_ms = first if first is not None else (now if received else None)
+        put("ApproximateFirstReceiveTimestamp", int(first_ms * 1000) if first_ms is not None else None)
+        put("MessageGroupId", group)
+        if self.resource.fifo:
+            put("MessageDeduplicationId", dedup)
+            put("SequenceNumber", _SEQUENCE_BASE + seq)
+        if source is not None:
+            put("DeadLetterQueueSourceArn", self.cloud.arn("sqs", source))
+        message_attributes: dict[str, MessageAttribute] = {}
+        md5 = None
+        if packed is not None and wanted:
+            stored = msgpack.unpackb(packed)
+            for name, (data_type, value) in stored.items():
+                if _wants(wanted, name):
+                    message_attributes[name] = MessageAttribute(data_type, value)
+            md5 = md5_attrs if len(message_attributes) == len(stored) else md5_of_attributes(message_attributes)
+        return Message(message_id, receipt_handle, body, md5_body, md5, attributes, message_attributes)
+
+    def peek(self, limit: int) -> list[Message]:
+        now = self.clock.now()
+        with self.db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE queue = ? AND expires_at > ? ORDER BY seq LIMIT ?",
+                (self.name, now, limit),
+            ).fetchall()
+        everything = frozenset({"All"})
+        return [self._message(row, "", everything, everything, now, False) for row in rows]
+
+    # -- acknowledging
+
+    def _handle(self, seq: int, token: str) -> str:
+        return base64.urlsafe_b64encode(f"{self.name}\n{seq}\n{token}".encode()).decode()
+
+    def _parse(self, handle: str) -> tuple[int, str]:
+        invalid = ReceiptHandleIsInvalid(f'The input receipt handle "{handle}" is not a valid receipt handle.')
+        try:
+            queue, seq, token = base64.urlsafe_b64decode(handle.encode()).decode().split("\n")
+            number = int(seq)
+        except (ValueError, binascii.Error, UnicodeError):
+            raise invalid from None
+        if queue != self.name or len(token) != 16:
+            raise invalid
+        return number, token
+
+    def delete(self, receipt_handles: list[str]) -> list[StratusError | None]:
+        now = self.clock.now()
+        outcomes: list[StratusError | None] = []
+        with self.db.transaction() as conn:
+            for handle in receipt_handles:
+                try:
+                    seq, token = self._parse(handle)
+                except StratusError as error:
+                    outcomes.append(error)
+                    continue
+                if not self.resource.fifo:
+                    # Only the latest handle deletes; any other succeeds without deleting (SQS docs).
+                    conn.execute(
+                        "DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ?", (seq, self.name, token)
+                    )
+                    outcomes.append(None)
+                    continue
+                row = conn.execute(
+                    "SELECT receipt, visible_at FROM messages WHERE seq = ? AND queue = ?", (seq, self.name)
+                ).fetchone()
+                if row is None:
+                    outcomes.append(None)  # already deleted: SQS reports success
+                elif row[0] == token and row[1] > now:
+                    conn.execute("DELETE FROM messages WHERE seq = ?", (seq,))
+                    outcomes.append(None)
+                else:  # FIFO: a handle is valid only while its receive's visibility timeout lasts
+                    outcomes.append(_expired(handle))
+        return outcomes
+
+    def change_visibility(self, entries: list[tuple[str, int]]) -> list[StratusError | None]:
+        now = self.clock.now()
+        outcomes: list[StratusError | None] = []
+        woke = False
+        with self.db.transaction() as conn:
+            for handle, seconds in entries:
+                try:
+                    seq, token = self._parse(handle)
+                except StratusError as error:
+                    outcomes.append(error)
+                    continue
+                row = conn.execute(
+                    "SELECT receipt, visible_at, received_at FROM messages WHERE seq = ? AND queue = ?",
+                    (seq, self.name),
+                ).fetchone()
+                if row is None or row[0] != token:
+                    outcomes.append(_expired(handle))
+                elif row[1] <= now:
+                    outcomes.append(
+                        MessageNotInflight("Message does not exist or is not available for visibility timeout change.")
+                    )
+                elif now + seconds - row[2] > MAX_VISIBILITY:
+                    outcomes.append(
+                        InvalidParameterValue(
+                            f"Value {seconds} for parameter VisibilityTimeout is invalid. Reason: Total "
+                            f"VisibilityTimeout for the message is beyond the limit [{MAX_VISIBILITY} seconds]"
+                        )
+                    )
+                else:
+                    conn.execute("UPDATE messages SET visible_at = ? WHERE seq = ?", (now + seconds, seq))
+                    woke = woke or seconds == 0
+                    outcomes.append(None)
+        if woke:
+            self.engine.notify(self.name)
+        return outcomes
+
+    # -- managing
+
+    def purge(self) -> None:
+        now = self.clock.now()
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT at FROM purges WHERE queue = ?", (self.name,)).fetchone()
+            if row is not None and now < row[0] + 60:
+                raise PurgeQueueInProgress(
+                    f"Only one PurgeQueue operation on {self.resource.name} is allowed every 60 seconds."
+                )
+            conn.execute("DELETE FROM messages WHERE queue = ?", (self.name,))
+            conn.execute(
+                "INSERT INTO purges (queue, at) VALUES (?, ?) ON CONFLICT (queue) DO UPDATE SET at = excluded.at",
+                (self.name, now),
+            )
+
+    def attributes(self) -> dict[str, int]:
+        now = self.clock.now()
+        with self.db.read() as conn:
+            visible, in_flight, delayed, oldest = conn.execute(
+                "SELECT COALESCE(SUM(visible_at <= :now), 0), "
+                "COALESCE(SUM(visible_at > :now AND receive_count > 0), 0), "
+                "COALESCE(SUM(visible_at > :now AND receive_count = 0), 0), MIN(arrived_at) "
+                "FROM messages WHERE queue = :queue AND expires_at > :now",
+                {"now": now, "queue": self.name},
+            ).fetchone()
+        q = self.resource
+        return {
+            "ApproximateNumberOfMessages": visible,
+            "ApproximateNumberOfMessagesNotVisible": in_flight,
+            "ApproximateNumberOfMessagesDelayed": delayed,
+            "ApproximateAgeOfOldestMessage": int(now - oldest) if oldest is not None else 0,
+            "VisibilityTimeout": q.visibility_timeout,
+            "DelaySeconds": q.delay,
+            "MessageRetentionPeriod": q.retention,
+            "MaximumMessageSize": q.max_message_size,
+        }
+
+    def next_visible_at(self) -> float | None:
+        now = self.clock.now()
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT MIN(visible_at) FROM messages WHERE queue = ? AND visible_at > ? AND expires_at > ?",
+                (self.name, now, now),
+            ).fetchone()
+        return row[0] if row else None
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        listeners = self.engine.listeners.setdefault(self.name, [])
+        listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in listeners:
+                listeners.remove(listener)
+
+        return unsubscribe
+
+    def _trim(self, conn: sqlite3.Connection, now: float) -> None:
+        if now - self._trimmed_at < _TRIM_EVERY:
+            return
+        self._trimmed_at = now
+        conn.execute("DELETE FROM messages WHERE queue = ? AND expires_at <= ?", (self.name, now))
+        conn.execute("DELETE FROM dedup WHERE queue = ? AND expires_at <= ?", (self.name, now))
+
+    # -- redrive (StartMessageMoveTask)
+
+    def redrive(self, to: Queue | None, max_per_second: int | None) -> MoveTask:
+        engine = self.engine
+        sources = [
+            q
+            for app in self.cloud.apps
+            for q in app.resources_of("queue")
+            if isinstance(q, Queue) and q.dead_letter is not None and q.dead_letter.queue is self.resource
+        ]
+        if not sources:
+            raise UnsupportedOperation(
+                f"Source queue {self.resource.name} must be configured as a dead-letter queue of another queue."
+            )
+        running = engine.tasks.get(self.name)
+        if running is not None and running.status == "RUNNING":
+            raise UnsupportedOperation(f"There is already a message movement task running on {self.resource.name}.")
+        now = self.clock.now()
+        with self.db.read() as conn:
+            pending = [
+                (seq, source)
+                for seq, source in conn.execute(
+                    "SELECT seq, source_queue FROM messages WHERE queue = ? AND expires_at > ? ORDER BY seq",
+                    (self.name, now),
+                )
+            ]
+        task = MoveTask(str(uuid.uuid4()), self.name, to.qualified_name if to else None, len(pending))
+        done = threading.Event()
+        task._done = done.wait
+        engine.tasks[self.name] = task
+        fallback = sources[0]
+
+        def move(chunk: list[tuple[int, str | None]]) -> None:
+            moment = self.clock.now()
+            touched: set[str] = set()
+            with self.db.transaction() as conn:
+                for seq, source in chunk:
+                    target = to or (engine.queue_named(source) if source else None) or fallback
+                    cursor = conn.execute(
+                        "UPDATE messages SET queue = ?, source_queue = NULL, receive_count = 0, "
+                        "first_received_at = NULL, received_at = NULL, receipt = NULL, visible_at = ?, "
+                        "arrived_at = ?, enqueued_at = ?, expires_at = ? WHERE seq = ? AND queue = ?",
+                        (target.qualified_name, moment, moment, moment, moment + target.retention, seq, self.name),
+                    )
+                    task.moved += cursor.rowcount
+                    touched.add(target.qualified_name)
+            engine.notify(*touched)
+
+        def finish() -> None:
+            task.status = "COMPLETED"
+            done.set()
+
+        if max_per_second is None:
+            move(pending)
+            finish()
+            return task
+        move(pending[:max_per_second])
+        if len(pending) <= max_per_second:
+            finish()
+            return task
+
+        wake = threading.Condition()
+
+        def cancel() -> None:
+            with wake:
+                wake.notify_all()
+
+        task._cancel = cancel
+
+        def run() -> None:
+            try:
+                for step, start in enumerate(range(max_per_second, len(pending), max_per_second), start=1):
+                    target_time = now + step  # the rate is kept on the clock, from the task's start
+                    while self.clock.now() < target_time and task.status == "RUNNING" and not engine.closed:
+                        with wake:
+                            self.clock.wait(wake, target_time - self.clock.now())
+                    if task.status == "CANCELLING":
+                        task.status = "CANCELLED"
+                        done.set()
+                        return
+                    if engine.closed:
+                        task.status, task.failure_reason = "FAILED", "the local cloud was closed"
+                        done.set()
+                        return
+                    move(pending[start : start + max_per_second])
+                finish()
+            except Exception as error:  # the task reports failure instead of dying silently
+                task.status, task.failure_reason = "FAILED", str(error)
+                done.set()
+
+        threading.Thread(target=run, name=f"redrive-{self.name}", daemon=True).start()
+        return task
+
+    def close(self) -> None:
+        self.engine.listeners.pop(self.name, None)
+
+
+def _message_id() -> str:
+    """A random (version 4) UUID. Message ids need uniqueness, not secrecy: no system call per message."""
+    bits = (_random.getrandbits(128) & ~(0xF000 << 64 | 0xC000 << 48)) | (0x4000 << 64 | 0x8000 << 48)
+    text = f"{bits:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def _wants(wanted: frozenset[str], name: str) -> bool:
+    if "All" in wanted or ".*" in wanted or name in wanted:
+        return True
+    return any(w.endswith(".*") and name.startswith(w[:-1]) for w in wanted)
+
+
+def _expired(handle: str) -> InvalidParameterValue:
+    return InvalidParameterValue(
+        f"Value {handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."
+    )

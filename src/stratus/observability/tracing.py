@@ -1,0 +1,387 @@
+"""Traces (X-Ray's role), recorded cheaply and exported through OpenTelemetry.
+
+- :func:`span` opens a span around a block (``with tracing.span("PutItem", "client", {...}):``):
+  a child of the current invocation or span, or the root of a new trace; the message hops
+  of the local runtime (topic delivery, bus target, queue and stream mappings, schedules,
+  async invocations) and the gateway use it, and so can handlers.
+- Ids are X-Ray's (see :mod:`~stratus.observability.context`), so the trace id in a log line,
+  the ``AWSTraceHeader`` of a queue message and the id in ``stratus traces`` are one string.
+- Finished spans are appended to an in-memory buffer (a tuple, a few microseconds); the
+  hub's flush pump turns them into OpenTelemetry ``ReadableSpan`` objects and hands them to
+  :class:`SqliteSpanExporter` (database ``traces``, kept 30 days like X-Ray) and, when
+  ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._TRACES_ENDPOINT``) is set, to OpenTelemetry's
+  OTLP/HTTP exporter behind a ``BatchSpanProcessor``.
+
+Why not the OpenTelemetry SDK tracer on the hot path: starting and ending an SDK span costs
+on the order of 100 µs here, far over the budget of the function invoke path, so spans are
+recorded as tuples and converted in the background; the storage and export side is
+OpenTelemetry's exporter interface.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.sdk.resources import Resource as OtelResource
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+from stratus.clock import Clock
+from stratus.local.storage import Database
+from stratus.observability.context import (
+    Active,
+    active_hub,
+    current,
+    new_span_id,
+    new_trace_id,
+    normalize_trace_id,
+    otel_trace_id,
+    parse_header,
+    xray_trace_id,
+)
+
+if TYPE_CHECKING:
+    from stratus.observability.hub import Observability
+
+log = logging.getLogger("stratus.tracing")
+
+RETENTION = 30 * 86400
+KINDS = {
+    "internal": SpanKind.INTERNAL,
+    "server": SpanKind.SERVER,
+    "client": SpanKind.CLIENT,
+    "producer": SpanKind.PRODUCER,
+    "consumer": SpanKind.CONSUMER,
+}
+_KIND_NAMES = {v: k for k, v in KINDS.items()}
+_SCOPE = InstrumentationScope("stratus")
+_SAMPLED = TraceFlags(TraceFlags.SAMPLED)
+
+#: (trace_id, span_id, parent_id, name, kind, start, end, status, attributes); times in epoch seconds.
+SpanRecord = tuple[str, str, "str | None", str, str, float, float, str, dict[str, Any]]
+
+_MIGRATIONS = [
+    """
+    CREATE TABLE spans (
+        trace_id TEXT NOT NULL,
+        span_id TEXT NOT NULL,
+        parent_id TEXT,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        start REAL NOT NULL,
+        end REAL NOT NULL,
+        status TEXT NOT NULL,
+        attributes TEXT NOT NULL,
+        PRIMARY KEY (trace_id, span_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX spans_start ON spans (start)
+    """
+]
+
+
+class Span:
+    """A span in progress: its ids, and attributes the block may add."""
+
+    __slots__ = ("_t0", "attributes", "kind", "name", "parent_id", "span_id", "start", "status", "trace_id")
+
+    def __init__(
+        self, name: str, kind: str, trace_id: str, span_id: str, parent_id: str | None, start: float
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.parent_id = parent_id
+        self.start = start
+        self.status = "UNSET"
+        self.attributes: dict[str, Any] = {}
+        self._t0 = time.perf_counter()
+
+    @property
+    def header(self) -> str:
+        """The X-Ray trace header that makes what is sent from this span its child."""
+        return f"Root={self.trace_id};Parent={self.span_id};Sampled=1"
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        self.attributes[key] = value
+
+    def set_error(self, error_type: str) -> None:
+        self.status = "ERROR"
+        self.attributes["error.type"] = error_type
+
+
+class Tracer:
+    """Buffers finished spans of one cloud until the flush exports them."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.pending: deque[SpanRecord] = deque()
+
+    @contextmanager
+    def span(
+        self,
+        name: str,
+        kind: str = "internal",
+        attributes: dict[str, Any] | None = None,
+        *,
+        parent: str | None | bool = True,
+        hub: Observability | None = None,
+    ) -> Iterator[Span]:
+        """See :func:`span`."""
+        if kind not in KINDS:
+            raise ValueError(f"span kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        now = self.clock.now()
+        outer = current.get()
+        if parent is True:
+            trace_id, parent_id = (outer.trace_id, outer.span_id) if outer is not None else (None, None)
+        elif isinstance(parent, str):
+            trace_id, parent_id = parse_header(parent)
+        else:
+            trace_id, parent_id = None, None
+        if trace_id is None:
+            trace_id, parent_id = new_trace_id(now), None
+        live = Span(name, kind, trace_id, new_span_id(), parent_id, now)
+        if attributes:
+            live.attributes.update(attributes)
+        token = current.set(
+            Active(
+                trace_id,
+                live.span_id,
+                outer.request_id if outer is not None else None,
+                outer.function if outer is not None else None,
+                hub if hub is not None else (outer.hub if outer is not None else None),
+            )
+        )
+        try:
+            yield live
+        except BaseException as error:
+            live.set_error(type(error).__name__)
+            raise
+        finally:
+            current.reset(token)
+            end = live.start + (time.perf_counter() - live._t0)
+            self.pending.append(
+                (trace_id, live.span_id, parent_id, name, kind, live.start, end, live.status, live.attributes)
+            )
+
+    def drain(self) -> list[SpanRecord]:
+        out = []
+        pending = self.pending
+        while pending:
+            out.append(pending.popleft())
+        return out
+
+
+@contextmanager
+def _detached(name: str, kind: str, attributes: dict[str, Any] | None, parent: str | None | bool) -> Iterator[Span]:
+    """A span with no local store to record into (on AWS): it only carries the ids along."""
+    outer = current.get()
+    if parent is True and outer is not None:
+        trace_id, parent_id = outer.trace_id, outer.span_id
+    else:
+        trace_id, parent_id = parse_header(parent) if isinstance(parent, str) else (None, None)
+    live = Span(name, kind, trace_id or new_trace_id(time.time()), new_span_id(), parent_id, time.time())
+    if attributes:
+        live.attributes.update(attributes)
+    token = current.set(Active(live.trace_id, live.span_id))
+    try:
+        yield live
+    finally:
+        current.reset(token)
+
+
+def span(
+    name: str,
+    kind: str = "internal",
+    attributes: dict[str, Any] | None = None,
+    *,
+    parent: str | None | bool = True,
+    hub: Observability | None = None,
+) -> Any:
+    """Open a span around a block: ``with span("PutItem", "client", {"table": "orders"}) as s: ...``.
+
+    ``parent=True`` (the default) makes it a child of the current invocation or span (or a new
+    trace's root if there is none); an X-Ray header string continues that trace; ``None``
+    starts a new trace. ``kind`` is internal, server, client, producer or consumer. Inside the
+    block, anything sent carries this span as its parent. Never put payloads in attributes.
+    """
+    target = hub if hub is not None else active_hub()
+    if target is None:
+        return _detached(name, kind, attributes, parent)
+    return target.tracer.span(name, kind, attributes, parent=parent, hub=target)
+
+
+# -- export ------------------------------------------------------------------------------
+def to_readable(record: SpanRecord, resource: OtelResource) -> ReadableSpan:
+    trace_id, span_id, parent_id, name, kind, start, end, status, attributes = record
+    tid = otel_trace_id(trace_id)
+    context = SpanContext(tid, int(span_id, 16), False, _SAMPLED)
+    parent = SpanContext(tid, int(parent_id, 16), True, _SAMPLED) if parent_id else None
+    code = StatusCode.ERROR if status == "ERROR" else StatusCode.OK if status == "OK" else StatusCode.UNSET
+    return ReadableSpan(
+        name=name,
+        context=context,
+        parent=parent,
+        resource=resource,
+        attributes={k: v for k, v in attributes.items() if v is not None},
+        kind=KINDS.get(kind, SpanKind.INTERNAL),
+        status=Status(code),
+        start_time=int(start * 1e9),
+        end_time=int(end * 1e9),
+        instrumentation_scope=_SCOPE,
+    )
+
+
+class SqliteSpanExporter(SpanExporter):
+    """An OpenTelemetry exporter that writes spans to the ``traces`` database of the state folder."""
+
+    def __init__(self, store: TraceStore) -> None:
+        self.store = store
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        rows = []
+        for s in spans:
+            context = s.context
+            if context is None:
+                continue
+            rows.append(
+                (
+                    xray_trace_id(context.trace_id),
+                    f"{context.span_id:016x}",
+                    f"{s.parent.span_id:016x}" if s.parent is not None else None,
+                    s.name,
+                    _KIND_NAMES.get(s.kind, "internal"),
+                    (s.start_time or 0) / 1e9,
+                    (s.end_time or 0) / 1e9,
+                    s.status.status_code.name,
+                    json.dumps(dict(s.attributes or {}), separators=(",", ":"), default=str),
+                )
+            )
+        self.store.write(rows)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+def otlp_processor() -> Any | None:
+    """A BatchSpanProcessor with the OTLP/HTTP exporter, when an OTLP endpoint is configured."""
+    if not (os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
+        return None
+    try:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    except ImportError:  # pragma: no cover - the exporter is an optional install
+        log.warning("OTEL_EXPORTER_OTLP_ENDPOINT is set but opentelemetry-exporter-otlp-proto-http is not installed")
+        return None
+    return BatchSpanProcessor(OTLPSpanExporter())
+
+
+# -- storage and queries -------------------------------------------------------------------
+@dataclass
+class TraceSummary:
+    trace_id: str
+    root: str
+    start: float
+    duration_ms: float
+    spans: int
+    errors: int
+
+
+class TraceStore:
+    """The ``traces`` database: spans by trace, with retention on the clock."""
+
+    def __init__(self, db: Database, clock: Clock | None = None, *, retention: float = RETENTION) -> None:
+        self.db = db
+        self.clock = clock
+        self.retention = retention
+        self._last_purge = float("-inf")
+        db.migrate("traces", _MIGRATIONS)
+
+    @classmethod
+    def open(cls, state_dir: Path | str) -> TraceStore:
+        return cls(Database(Path(state_dir) / "traces.db"))
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        now = self.clock.now() if self.clock is not None else None
+        purge = now is not None and now - self._last_purge >= 3600
+        if not rows and not purge:
+            return
+        with self.db.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            if purge and now is not None:
+                self._last_purge = now
+                conn.execute("DELETE FROM spans WHERE start < ?", (now - self.retention,))
+
+    def spans(self, trace_id: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT trace_id, span_id, parent_id, name, kind, start, end, status, attributes FROM spans "
+            "WHERE trace_id = ? ORDER BY start, rowid" if False else
+            "SELECT trace_id, span_id, parent_id, name, kind, start, end, status, attributes FROM spans "
+            "WHERE trace_id = ? ORDER BY start",
+            (normalize_trace_id(trace_id),),
+        )
+        return [
+            {
+                "trace_id": r[0],
+                "span_id": r[1],
+                "parent_id": r[2],
+                "name": r[3],
+                "kind": r[4],
+                "start": r[5],
+                "end": r[6],
+                "duration_ms": round((r[6] - r[5]) * 1000, 3),
+                "status": r[7],
+                "attributes": json.loads(r[8]),
+            }
+            for r in rows
+        ]
+
+    def get_trace(self, trace_id: str) -> list[dict[str, Any]]:
+        """The trace's spans as a tree: root spans (oldest first), each with ``children``."""
+        spans = self.spans(trace_id)
+        by_id = {s["span_id"]: s for s in spans}
+        roots = []
+        for s in spans:
+            s["children"] = []
+        for s in spans:
+            parent = by_id.get(s["parent_id"]) if s["parent_id"] else None
+            if parent is None:
+                roots.append(s)
+            else:
+                parent["children"].append(s)
+        return roots
+
+    def recent_traces(self, limit: int = 20, since: float | None = None) -> list[TraceSummary]:
+        """The latest traces (newest first): root span name, start, duration, span and error counts."""
+        rows = self.db.execute(
+            "SELECT trace_id, MIN(start), MAX(end), COUNT(*), SUM(status = 'ERROR') FROM spans "
+            "WHERE start >= ? GROUP BY trace_id ORDER BY MIN(start) DESC LIMIT ?",
+            (since if since is not None else float("-inf"), limit),
+        )
+        out = []
+        for trace_id, start, end, count, errors in rows:
+            root = self.db.execute(
+                "SELECT s.name FROM spans s WHERE s.trace_id = ? AND (s.parent_id IS NULL OR NOT EXISTS "
+                "(SELECT 1 FROM spans p WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_id)) "
+                "ORDER BY s.start LIMIT 1",
+                (trace_id,),
+            )
+            out.append(
+                TraceSummary(trace_id, root[0][0] if root else "?", start, round((end - start) * 1000, 3), count, errors)
+            )
+        return out
+
+    def close(self) -> None:
+        self.db.close()
