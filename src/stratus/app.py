@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from stratus.resources.topic import Topic
     from stratus.resources.userpool import UserPool
     from stratus.resources.websocket import WebSocketApi
+    from stratus.resources.workflow import Workflow
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -119,6 +120,7 @@ class App:
         websocket_api = _declares(lambda: WebSocketApi)
         user_pool = _declares(lambda: UserPool)
         alarm = _declares(lambda: Alarm)
+        workflow = _declares(lambda: Workflow)
     else:
         table = _declares(_lazy("stratus.resources.table", "Table"))
         bucket = _declares(_lazy("stratus.resources.bucket", "Bucket"))
@@ -137,6 +139,7 @@ class App:
         websocket_api = _declares(_lazy("stratus.resources.websocket", "WebSocketApi"))
         user_pool = _declares(_lazy("stratus.resources.userpool", "UserPool"))
         alarm = _declares(_lazy("stratus.resources.alarm", "Alarm"))
+        workflow = _declares(_lazy("stratus.resources.workflow", "Workflow"))
 
     @overload
     def function(self, handler: Handler, /) -> Function: ...

@@ -40,6 +40,7 @@ LOCAL_ADAPTERS: dict[str, str] = {
     "websocket_api": "stratus.local.websocket:LocalWebSocketApi",
     "user_pool": "stratus.local.userpool:LocalUserPool",
     "alarm": "stratus.local.alarms:LocalAlarm",
+    "workflow": "stratus.local.workflow:LocalWorkflow",
     "schedule": "stratus.local.schedule:LocalSchedule",
     "scheduler": "stratus.local.schedule:LocalScheduler",
 }
