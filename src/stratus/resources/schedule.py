@@ -120,6 +120,41 @@ def _epoch(value: datetime | float | None, label: str) -> float | None:
     raise ValidationError(f"{label} must be a datetime or epoch seconds, got {value!r}")
 
 
+def build_spec(
+    app: App,
+    name: str,
+    expression: str,
+    *,
+    target: Resource[Any],
+    payload: Any,
+    timezone: str,
+    start: datetime | float | None,
+    end: datetime | float | None,
+    enabled: bool,
+    retry_attempts: int,
+    max_event_age: int,
+    dead_letter: Resource[Any] | None,
+    action_after_completion: str = "NONE",
+) -> ScheduleSpec:
+    """A validated spec whose target belongs to ``app`` (declared and run-time schedules alike)."""
+    if getattr(target, "app", app) is not app:
+        raise ValidationError(f"schedule {name!r}: target {target!r} belongs to another app")
+    return ScheduleSpec(
+        name,
+        expression,
+        target,
+        payload,
+        timezone,
+        _epoch(start, "start"),
+        _epoch(end, "end"),
+        enabled,
+        retry_attempts,
+        max_event_age,
+        dead_letter,
+        action_after_completion,
+    ).validate()
+
+
 class Schedule(Resource[ScheduleBackend]):
     """A schedule declared in ``app.py``."""
 
@@ -142,21 +177,20 @@ class Schedule(Resource[ScheduleBackend]):
         dead_letter: Resource[Any] | None = None,
     ) -> None:
         super().__init__(app, name)
-        if target is not None and getattr(target, "app", app) is not app:
-            raise ValidationError(f"schedule {name!r}: target {target!r} belongs to another app")
-        self.spec = ScheduleSpec(
+        self.spec = build_spec(
+            app,
             name,
             expression,
-            target,
-            payload,
-            timezone,
-            _epoch(start, "start"),
-            _epoch(end, "end"),
-            enabled,
-            retry_attempts,
-            max_event_age,
-            dead_letter,
-        ).validate()
+            target=target,
+            payload=payload,
+            timezone=timezone,
+            start=start,
+            end=end,
+            enabled=enabled,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
+            dead_letter=dead_letter,
+        )
 
     def state(self) -> ScheduleState:
         return self.backend.state(self.name)
@@ -203,22 +237,21 @@ class Scheduler(Resource[SchedulerBackend]):
         replace: bool = False,
     ) -> None:
         """Create a schedule (ConflictError if the name exists, unless ``replace``)."""
-        if getattr(target, "app", self.app) is not self.app:
-            raise ValidationError(f"schedule {name!r}: target {target!r} belongs to another app")
-        spec = ScheduleSpec(
+        spec = build_spec(
+            self.app,
             name,
             expression,
-            target,
-            payload,
-            timezone,
-            _epoch(start, "start"),
-            _epoch(end, "end"),
-            enabled,
-            retry_attempts,
-            max_event_age,
-            dead_letter,
-            action_after_completion,
-        ).validate()
+            target=target,
+            payload=payload,
+            timezone=timezone,
+            start=start,
+            end=end,
+            enabled=enabled,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
+            dead_letter=dead_letter,
+            action_after_completion=action_after_completion,
+        )
         self.backend.create(spec, replace=replace)
 
     def delete(self, name: str) -> None:
