@@ -204,3 +204,33 @@ def test_disabled_rule_stays_disabled_after_restart() -> None:
         bus.put(source="shop.orders", detail_type="OrderPlaced", detail={"id": "o-2", "total": 1})
         env.settle()
         assert [e["detail"]["id"] for e in seen["orders"]] == ["o-2"]
+
+
+def test_undeliverable_events_go_to_the_targets_dead_letter_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = App("events")
+    bus = app.event_bus("b")
+    dlq = app.queue("bus-dlq")
+
+    @app.function
+    def fn(event: Any, context: Any) -> None:
+        return None
+
+    bus.rule("r", pattern={"source": ["s"]}, targets=[Target(fn, retry_attempts=0, dead_letter=dlq)])
+
+    def failing_deliver(target: Any, payload: Any, **kwargs: Any) -> None:
+        raise ConnectionError("target unavailable")
+
+    import stratus.local.event_bus as module
+
+    monkeypatch.setattr(module, "deliver", failing_deliver)
+    with local(app) as env:
+        event_id = bus.put(source="s", detail_type="d", detail={"k": "v"})
+        env.settle()
+        [message] = dlq.receive(1)
+        import json
+
+        assert json.loads(message.body)["id"] == event_id
+        attrs = {k: v.value for k, v in message.message_attributes.items()}
+        assert attrs["RULE_ARN"] == "arn:aws:events:us-east-1:000000000000:rule/events-b/r"
+        assert attrs["ERROR_CODE"] == "ConnectionError"
+        assert attrs["ERROR_MESSAGE"] == "target unavailable"

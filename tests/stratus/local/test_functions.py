@@ -267,3 +267,34 @@ def test_declarations_are_validated() -> None:
         app.function(name="bad name")(handler)
     with pytest.raises(ValidationError, match="on_failure must be"):
         app.function(name="h3", on_failure="queue")(handler)  # type: ignore[arg-type]
+
+
+def test_failure_destination_can_be_a_queue_or_an_event_bus() -> None:
+    app = make_app()
+    failed_q = app.queue("failed")
+    bus = app.event_bus("ops")
+    seen_on_bus: list[Any] = []
+
+    @app.on_event(bus, pattern={"detail-type": ["Lambda Function Invocation Result - Failure"]})
+    def alert(event: Any, context: Any) -> None:
+        seen_on_bus.append(event["detail"])
+
+    @app.function(on_failure=failed_q, retries=0)
+    def to_queue(event: Any, context: Any) -> None:
+        raise ValueError("queue me")
+
+    @app.function(on_failure=bus, retries=0)
+    def to_bus(event: Any, context: Any) -> None:
+        raise ValueError("bus me")
+
+    with local(app) as env:
+        to_queue.invoke_async({"a": 1})
+        to_bus.invoke_async({"b": 2})
+        env.settle()
+        import json
+
+        body = json.loads(failed_q.receive(1)[0].body)
+        assert body["requestPayload"] == {"a": 1}
+        assert body["responsePayload"]["errorMessage"] == "queue me"
+        assert seen_on_bus[0]["requestPayload"] == {"b": 2}
+        assert seen_on_bus[0]["requestContext"]["condition"] == "RetriesExhausted"
