@@ -29,6 +29,9 @@ def up(
 
     started = time.perf_counter()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    # One JSON line per invocation and per HTTP request, on the console as in the state folder.
+    for stream in ("stratus.functions", "stratus.access"):
+        logging.getLogger(stream).setLevel(logging.INFO)
     apps = systems.load_all(system or None)
     if durability not in ("process", "fsync"):
         raise typer.BadParameter("durability must be 'process' or 'fsync'")
