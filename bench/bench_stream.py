@@ -3,60 +3,52 @@
 Each operation puts one record and reads it back through the shard's iterator. The
 records rotate over 32 shards (explicit hash keys) so that neither side reaches
 Kinesis's per-shard write limit of 1,000 records per second, which the embedded
-adapter enforces on the clock as AWS does.
+adapter enforces on the clock as AWS does. Rounds alternate between the two sides
+(see bench_queue.compare).
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from bench.common import Figures, Row, measure
+from bench.bench_queue import Op, compare
+from bench.common import Row
 from stratus import App
 from stratus.local.cloud import LocalCloud
 
 SHARDS = 32
-STRATUS_COUNT, MOTO_COUNT, MAX_SECONDS, ROUNDS = 3000, 200, 3.0, 3
-
-
-def _best(op: Callable[[int], object], count: int, warmup: int = 50) -> Figures:
-    """The best of a few rounds: both sides get the same treatment, and a busy machine's stalls weigh less."""
-    return max((measure(op, count, warmup=warmup, max_seconds=MAX_SECONDS) for _ in range(ROUNDS)), key=_rate)
-
-
-def _rate(figures: Figures) -> float:
-    return figures.ops_per_s
-
-
 _SPAN = 2**128 // SHARDS
+_PAYLOAD = b"x" * 100
 
 
-def _stratus() -> Figures:
+@contextmanager
+def _stratus() -> Iterator[Op]:
     folder = tempfile.mkdtemp(prefix="bench-stream-")
     app = App("bench")
     s = app.stream("events", shards=SHARDS)
     cloud = LocalCloud(folder)
     cloud.bind(app)
+    iterators = [s.get_shard_iterator(sh.shard_id, "LATEST") for sh in s.list_shards()]
+
+    def op(i: int) -> None:
+        n = i % SHARDS
+        s.put(_PAYLOAD, f"key-{i}", explicit_hash_key=n * _SPAN)
+        result = s.get_records(iterators[n])
+        assert len(result.records) == 1
+        iterators[n] = result.next_shard_iterator or ""
+
     try:
-        shard_ids = [sh.shard_id for sh in s.list_shards()]
-        iterators = [s.get_shard_iterator(sid, "LATEST") for sid in shard_ids]
-        payload = b"x" * 100
-
-        def op(i: int) -> None:
-            n = i % SHARDS
-            s.put(payload, f"key-{i}", explicit_hash_key=n * _SPAN)
-            result = s.get_records(iterators[n])
-            assert len(result.records) == 1
-            iterators[n] = result.next_shard_iterator or ""
-
-        return _best(op, STRATUS_COUNT)
+        yield op
     finally:
         cloud.close()
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _moto() -> Figures:
+@contextmanager
+def _moto() -> Iterator[Op]:
     import boto3
     from moto import mock_aws
 
@@ -70,20 +62,19 @@ def _moto() -> Figures:
             ]
             for sh in shards
         ]
-        starts = [int(sh["HashKeyRange"]["StartingHashKey"]) for sh in shards]
-        payload = b"x" * 100
+        starts = [sh["HashKeyRange"]["StartingHashKey"] for sh in shards]
 
         def op(i: int) -> None:
             n = i % SHARDS
-            client.put_record(
-                StreamName="events", Data=payload, PartitionKey=f"key-{i}", ExplicitHashKey=str(starts[n])
-            )
+            client.put_record(StreamName="events", Data=_PAYLOAD, PartitionKey=f"key-{i}", ExplicitHashKey=starts[n])
             result = client.get_records(ShardIterator=iterators[n])
             assert len(result["Records"]) == 1
             iterators[n] = result["NextShardIterator"]
 
-        return _best(op, MOTO_COUNT, warmup=20)
+        yield op
 
 
 def run() -> list[Row]:
-    return [Row("stream", "put→get_records", _stratus(), _moto(), target=">= 30x")]
+    with _stratus() as ours, _moto() as theirs:
+        stratus, moto = compare(ours, theirs)
+    return [Row("stream", "put→get_records", stratus, moto, target=">= 30x")]
