@@ -451,19 +451,27 @@ class LocalQueue(QueueBackend):
     def delete(self, receipt_handles: list[str]) -> list[StratusError | None]:
         now = self.clock.now()
         outcomes: list[StratusError | None] = []
-        with self.db.transaction() as conn:
+        if not self.resource.fifo:
+            # Only the latest handle deletes; any other succeeds without deleting (SQS docs).
+            deletes = []
             for handle in receipt_handles:
                 try:
                     seq, token = self._parse(handle)
                 except StratusError as error:
                     outcomes.append(error)
                     continue
-                if not self.resource.fifo:
-                    # Only the latest handle deletes; any other succeeds without deleting (SQS docs).
-                    conn.execute(
-                        "DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ?", (seq, self.name, token)
-                    )
-                    outcomes.append(None)
+                deletes.append((seq, self.name, token))
+                outcomes.append(None)
+            if deletes:
+                with self.db.transaction() as conn:
+                    conn.executemany("DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ?", deletes)
+            return outcomes
+        with self.db.transaction() as conn:
+            for handle in receipt_handles:
+                try:
+                    seq, token = self._parse(handle)
+                except StratusError as error:
+                    outcomes.append(error)
                     continue
                 row = conn.execute(
                     "SELECT receipt, visible_at FROM messages WHERE seq = ? AND queue = ?", (seq, self.name)
