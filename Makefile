@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench lint typecheck clean
+.PHONY: install run test bench parity lint clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,6 +21,9 @@ test: install
 
 bench: install
 	$(PY) -m bench
+
+parity: install
+	$(PY) scripts/parity.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -67,7 +68,7 @@ def up(
     console.print("stopped.")
 
 
-def _print_endpoints(cloud: object, apps: list, host: str, port: int, seconds: float) -> None:  # type: ignore[type-arg]
+def _print_endpoints(cloud: object, apps: list[Any], host: str, port: int, seconds: float) -> None:
     base = f"http://{host}:{port}"
     table = Table(title=f"Stratus is up on {base} ({seconds:.2f} s)")
     table.add_column("system")

@@ -57,7 +57,7 @@ REGION = "us-east-1"
 
 def load_adapter(path: str) -> Callable[..., Any]:
     module, _, attr = path.partition(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), attr)
 
 
 class LocalCloud:
@@ -109,7 +109,7 @@ class LocalCloud:
                 close = getattr(obj, "close", None)
                 if callable(close):
                     self._closers.append(close)
-            return self._shared[key]  # type: ignore[no-any-return]
+            return self._shared[key]
 
     @property
     def pumps(self) -> list[Pump]:
