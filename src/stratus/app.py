@@ -17,6 +17,7 @@ from stratus.errors import ValidationError
 if TYPE_CHECKING:
     from stratus.resources.alarm import Alarm
     from stratus.resources.api import HttpApi
+    from stratus.resources.api_keys import ApiKeys
     from stratus.resources.base import Resource
     from stratus.resources.bucket import Bucket
     from stratus.resources.cache import Cache
@@ -121,6 +122,7 @@ class App:
         user_pool = _declares(lambda: UserPool)
         alarm = _declares(lambda: Alarm)
         workflow = _declares(lambda: Workflow)
+        api_keys = _declares(lambda: ApiKeys)
     else:
         table = _declares(_lazy("stratus.resources.table", "Table"))
         bucket = _declares(_lazy("stratus.resources.bucket", "Bucket"))
@@ -140,6 +142,7 @@ class App:
         user_pool = _declares(_lazy("stratus.resources.userpool", "UserPool"))
         alarm = _declares(_lazy("stratus.resources.alarm", "Alarm"))
         workflow = _declares(_lazy("stratus.resources.workflow", "Workflow"))
+        api_keys = _declares(_lazy("stratus.resources.api_keys", "ApiKeys"))
 
     @overload
     def function(self, handler: Handler, /) -> Function: ...

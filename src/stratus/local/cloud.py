@@ -39,6 +39,7 @@ LOCAL_ADAPTERS: dict[str, str] = {
     "http_api": "stratus.local.gateway:LocalHttpApi",
     "websocket_api": "stratus.local.websocket:LocalWebSocketApi",
     "user_pool": "stratus.local.userpool:LocalUserPool",
+    "api_keys": "stratus.local.api_keys:LocalApiKeys",
     "alarm": "stratus.local.alarms:LocalAlarm",
     "workflow": "stratus.local.workflow:LocalWorkflow",
     "schedule": "stratus.local.schedule:LocalSchedule",

@@ -83,6 +83,7 @@ if TYPE_CHECKING:
     import sqlite3
 
     from starlette.applications import Starlette
+    from starlette.routing import BaseRoute
 
     from stratus.local.cloud import LocalCloud
 
@@ -426,9 +427,7 @@ class LocalUserPool(UserPoolBackend):
 
     def rotate_signing_key(self) -> str:
         with self._lock, self.db.transaction() as conn:
-            conn.execute(
-                "UPDATE up_keys SET retired = ? WHERE pool = ? AND retired IS NULL", (self._now(), self.name)
-            )
+            conn.execute("UPDATE up_keys SET retired = ? WHERE pool = ? AND retired IS NULL", (self._now(), self.name))
             # Keys whose tokens have all expired leave the store for good.
             conn.execute(
                 "DELETE FROM up_keys WHERE pool = ? AND retired IS NOT NULL AND retired < ?",
@@ -489,7 +488,10 @@ class LocalUserPool(UserPoolBackend):
                 "jti": str(uuid.uuid4()),
             }
         )
-        scopes = ["aws.cognito.signin.user.admin", *[s for s in settings.scopes if s != "aws.cognito.signin.user.admin"]]
+        scopes = [
+            "aws.cognito.signin.user.admin",
+            *[s for s in settings.scopes if s != "aws.cognito.signin.user.admin"],
+        ]
         access_claims: dict[str, Any] = {"sub": user.sub}
         if groups:
             access_claims["cognito:groups"] = groups
@@ -1223,6 +1225,11 @@ def _pools(cloud: LocalCloud) -> dict[str, LocalUserPool]:
             if isinstance(backend, LocalUserPool):
                 found[backend.name] = backend
     return found
+
+
+def jwks_routes(cloud: LocalCloud) -> list[BaseRoute]:
+    """The routes of :func:`jwks_app`, for a gateway to add to its own Starlette routes."""
+    return list(jwks_app(cloud).routes)
 
 
 def jwks_app(cloud: LocalCloud) -> Starlette:

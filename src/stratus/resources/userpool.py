@@ -536,6 +536,7 @@ class UserPool(Resource[UserPoolBackend]):
             "auto_confirm": self.auto_confirm,
             "mfa": self.mfa,
             "username_attributes": list(self.username_attributes),
+            "max_failed_sign_ins": self.max_failed_sign_ins,
         }
 
     # Identity.

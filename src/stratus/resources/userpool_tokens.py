@@ -198,7 +198,6 @@ def check_claims(
             values = aud if isinstance(aud, list) else [aud]
             if not any(isinstance(v, str) and v in allowed for v in values):
                 raise InvalidToken("wrong audience")
-        elif use == "access":
-            if claims.get("client_id") not in allowed:
-                raise InvalidToken("wrong client")
+        elif use == "access" and claims.get("client_id") not in allowed:
+            raise InvalidToken("wrong client")
     return claims

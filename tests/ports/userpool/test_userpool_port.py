@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import stat
+from typing import TYPE_CHECKING
 
 import jwt
 import pytest
-from conftest import PASSWORD, PoolEnv
 
 from stratus import App, ValidationError
 from stratus.resources.userpool import (
@@ -27,7 +27,11 @@ from stratus.resources.userpool import (
     UserNotFound,
 )
 
+if TYPE_CHECKING:
+    from conftest import PoolEnv
+
 EMAIL = "jane@example.com"
+PASSWORD = "Correct-Horse1"  # as in conftest
 
 
 def claims(token: str) -> dict:
@@ -562,7 +566,9 @@ def test_update_attributes_and_verify_new_email(cognito: PoolEnv) -> None:
     assert user.attributes["email_verified"] == "false"
     assert user.attributes["custom:tier"] == "silver" and user.attributes["custom:score"] == "7"
     with pytest.raises(CodeMismatch):
-        cognito.pool.verify_user_attribute(token, "email", "000000" if cognito.last_code("jane@new.example") != "000000" else "111111")
+        cognito.pool.verify_user_attribute(
+            token, "email", "000000" if cognito.last_code("jane@new.example") != "000000" else "111111"
+        )
     cognito.pool.verify_user_attribute(token, "email", cognito.last_code("jane@new.example"))
     assert cognito.pool.get_user(token).attributes["email_verified"] == "true"
     assert cognito.pool.initiate_auth("web", "jane@new.example", PASSWORD).access_token
@@ -586,3 +592,11 @@ def test_client_ids_are_stable_and_distinct(cognito: PoolEnv) -> None:
     assert cognito.pool.client_id("web") == web
     with pytest.raises(ClientNotFound):
         cognito.pool.client_id("tv")
+
+
+def test_codes_survive_restart(cognito: PoolEnv) -> None:
+    cognito.pool.sign_up(EMAIL, PASSWORD)
+    code = cognito.last_code(EMAIL)
+    cognito.restart()
+    cognito.pool.confirm_sign_up(EMAIL, code)
+    assert cognito.pool.admin_get_user(EMAIL).status == "CONFIRMED"

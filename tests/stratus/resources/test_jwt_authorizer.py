@@ -342,7 +342,7 @@ def test_from_jwks_validates_another_issuers_tokens(shared: Setup) -> None:
         return {"keys": [jwk]}
 
     authorizer = JwtAuthorizer.from_jwks(issuer, ["client-1"], provider)
-    t = now(setup)
+    t = now(shared)
     good = {"sub": "u1", "iss": issuer, "client_id": "client-1", "token_use": "access", "scope": "a/b", "iat": t}
     token = jwt.encode({**good, "exp": t + 60}, key, algorithm="RS256", headers={"kid": "k1"})
     result = authorizer.authorize(shared.event(f"Bearer {token}"), None)  # type: ignore[arg-type]
@@ -352,3 +352,64 @@ def test_from_jwks_validates_another_issuers_tokens(shared: Setup) -> None:
         authorizer.authorize(shared.event(f"Bearer {wrong}"), None)  # type: ignore[arg-type]
     with pytest.raises(Unauthorized, match="unknown key id"):
         authorizer.authorize(shared.event(f"Bearer {shared.tokens.access_token}"), None)  # type: ignore[arg-type]
+
+
+# Through the local gateway: 401 with a challenge, 403 for a missing scope, claims in the handler.
+
+
+def test_through_the_gateway() -> None:
+    import warnings
+
+    from stratus.local.gateway import build_gateway
+    from stratus.resources.api import Request
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    app = App("shop")
+    pool = app.user_pool(
+        "customers",
+        password_policy=PasswordPolicy(require_symbols=False),
+        groups=["admin"],
+        clients=[AppClient("web", scopes=["orders/read"])],
+        username_attributes=["email"],
+        auto_confirm=True,
+    )
+    api = app.http_api("public")
+    authorizer = JwtAuthorizer(pool, audience=["web"])
+
+    @api.get("/orders", authorizer=authorizer, scopes=["orders/read"])
+    def orders(request: Request, context: Any) -> dict[str, Any]:
+        return {"sub": request.claims["sub"], "scopes": request.scopes}
+
+    @api.post("/orders", authorizer=authorizer, scopes=["orders/write"])
+    def create(request: Request, context: Any) -> str:
+        return "created"
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(local_userpool, "HASHING", FAST)
+        with stratus.testing.local(app) as env:
+            client = TestClient(build_gateway(env.cloud))
+            pool.sign_up(EMAIL, PASSWORD)
+            tokens = pool.initiate_auth("web", EMAIL, PASSWORD)
+            sub = pool.admin_get_user(EMAIL).sub
+            ok = client.get("/shop/orders", headers={"Authorization": f"Bearer {tokens.access_token}"})
+            assert ok.status_code == 200
+            assert ok.json() == {"sub": sub, "scopes": ["aws.cognito.signin.user.admin", "orders/read"]}
+            missing = client.get("/shop/orders")
+            assert missing.status_code == 401 and missing.json() == {"message": "Unauthorized"}
+            assert missing.headers["www-authenticate"].startswith("Bearer")
+            forged = client.get("/shop/orders", headers={"Authorization": f"Bearer {alg_none_for(tokens)}"})
+            assert forged.status_code == 401
+            assert "algorithm" in forged.headers["www-authenticate"]
+            no_scope = client.post("/shop/orders", headers={"Authorization": f"Bearer {tokens.access_token}"})
+            assert no_scope.status_code == 403 and no_scope.json() == {"message": "Forbidden"}
+            pool.global_sign_out(tokens.access_token)
+            revoked = client.get("/shop/orders", headers={"Authorization": f"Bearer {tokens.access_token}"})
+            assert revoked.status_code == 401
+
+
+def alg_none_for(tokens: Tokens) -> str:
+    header, payload = decode(tokens.access_token)
+    return f"{segment({**header, 'alg': 'none'})}.{segment(payload)}."
