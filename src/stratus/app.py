@@ -79,6 +79,8 @@ class App:
         self.name = name
         self.description = description
         self._resources: dict[tuple[str, str], Resource[Any]] = {}
+        self.startup_hooks: list[Callable[[Any], None]] = []
+        self.shutdown_hooks: list[Callable[[Any], None]] = []
 
     def _register(self, resource: Resource[Any]) -> None:
         key = (resource.kind, resource.name)
@@ -351,6 +353,19 @@ class App:
             return function
 
         return bind
+
+    def on_startup(self, hook: Callable[[Any], None]) -> Callable[[Any], None]:
+        """Run ``hook(cloud)`` when the local cloud starts (e.g. a stand-in for a third-party service).
+
+        Not run on AWS, where such services are real.
+        """
+        self.startup_hooks.append(hook)
+        return hook
+
+    def on_shutdown(self, hook: Callable[[Any], None]) -> Callable[[Any], None]:
+        """Run ``hook(cloud)`` when the local cloud stops, in reverse order of declaration."""
+        self.shutdown_hooks.append(hook)
+        return hook
 
     def functions(self) -> list[Function]:
         """Every declared function, in declaration order."""

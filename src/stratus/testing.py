@@ -61,6 +61,10 @@ class LocalEnv:
         """
         return settle(self.cloud.pumps, self.clock, max_seconds=max_seconds)
 
+    def startup(self) -> None:
+        """Run the apps' startup hooks (stand-in services...) without starting background pumps."""
+        self.cloud.run_startup_hooks()
+
     def restart(self) -> None:
         """Close everything and reopen from the state folder, as a new process would."""
         self.cloud.close()

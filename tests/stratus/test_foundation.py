@@ -95,3 +95,19 @@ def test_a_failed_declaration_leaves_nothing_on_the_app() -> None:
         Picky(app, "p", size=-1)
     assert app.resources == []
     assert Picky(app, "p", size=1).name == "p"
+
+
+def test_startup_and_shutdown_hooks_run_once_in_order() -> None:
+    from stratus.testing import local
+
+    app = App("hooks")
+    calls: list[str] = []
+    app.on_startup(lambda cloud: calls.append("start-a"))
+    app.on_startup(lambda cloud: calls.append("start-b"))
+    app.on_shutdown(lambda cloud: calls.append("stop-a"))
+    app.on_shutdown(lambda cloud: calls.append("stop-b"))
+    with local(app) as env:
+        assert calls == []  # binding alone starts nothing
+        env.startup()
+        env.startup()
+    assert calls == ["start-a", "start-b", "stop-b", "stop-a"]

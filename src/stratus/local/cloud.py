@@ -88,6 +88,7 @@ class LocalCloud:
         self._closers: list[Callable[[], None]] = []
         self._pumps: list[Pump] = []
         self._runner: PumpRunner | None = None
+        self._started_hooks = False
 
     @property
     def state_dir(self) -> Path:
@@ -131,18 +132,36 @@ class LocalCloud:
             runner.wake()
 
     def start(self) -> None:
-        """Run every pump on a background thread (what `stratus up` does)."""
+        """Run the apps' startup hooks, then every pump on a background thread (what `stratus up` does)."""
+        self.run_startup_hooks()
         with self._lock:
             if self._runner is None:
                 self._runner = PumpRunner(self.clock)
                 self._runner.start(self._pumps)
 
+    def run_startup_hooks(self) -> None:
+        """Run each bound app's startup hooks once."""
+        with self._lock:
+            if self._started_hooks:
+                return
+            self._started_hooks = True
+            apps = list(self._apps.values())
+        for app in apps:
+            for hook in app.startup_hooks:
+                hook(self)
+
     def stop(self) -> None:
-        """Stop the background threads, letting in-flight work finish."""
+        """Stop the background threads, letting in-flight work finish, then run shutdown hooks."""
         with self._lock:
             runner, self._runner = self._runner, None
+            ran_hooks, self._started_hooks = self._started_hooks, False
+            apps = list(self._apps.values())
         if runner is not None:
             runner.stop()
+        if ran_hooks:
+            for app in reversed(apps):
+                for hook in reversed(app.shutdown_hooks):
+                    hook(self)
 
     def bind(self, app: App) -> App:
         """Create a backend for each of ``app``'s resources and attach it to the resource."""
