@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import contextlib
 import functools
 import logging
@@ -85,6 +86,7 @@ class LocalWebSocketApi(WebSocketBackend):
             raise ValidationError(f"websocket_api {resource.qualified_name!r}: prefix {self.prefix!r} is in use")
         self.api_id = _api_id(resource.qualified_name)
         self.connections: dict[str, _Connection] = {}
+        self._pending: set[concurrent.futures.Future[None]] = set()
         self.hub.websocket_apis[self.prefix] = self
         self.name = f"websocket-{resource.qualified_name}"
         cloud.add_pump(self)
@@ -193,10 +195,25 @@ class LocalWebSocketApi(WebSocketBackend):
                 },
                 "isBase64Encoded": False,
             }
-            try:
-                await self._invoke(DISCONNECT, event)
-            except Exception as error:  # best effort, as on AWS
-                log.info("websocket %s: $disconnect failed (%s)", self.resource.qualified_name, type(error).__name__)
+            # On the worker pool, so it runs even when the server cancels this task on shutdown.
+            future = self.hub.executor.submit(self._disconnected, event)
+            self._pending.add(future)
+            future.add_done_callback(self._pending.discard)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(asyncio.wrap_future(future))  # cancelling must not cancel the job
+
+    def _disconnected(self, event: dict[str, Any]) -> None:
+        function = self.resource.routes.get(DISCONNECT)
+        if function is None:
+            return
+        try:
+            self.hub.engine.invoke(function, event, source="websocket")
+        except Exception as error:  # best effort, as on AWS
+            log.info("websocket %s: $disconnect failed (%s)", self.resource.qualified_name, type(error).__name__)
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait for pending ``$disconnect`` invocations (for tests and orderly shutdown)."""
+        concurrent.futures.wait(list(self._pending), timeout=timeout)
 
     async def _message(self, conn: _Connection, message: dict[str, Any]) -> None:
         text = message.get("text")

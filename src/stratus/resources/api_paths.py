@@ -59,8 +59,8 @@ class PathTemplate:
             if segment.kind == STATIC:
                 if parts[i] != segment.value:
                     return None
-            elif segment.kind == PARAM and parts[i] == "":
-                return None
+            elif (segment.kind == PARAM and parts[i] == "") or (segment.kind == GREEDY and not any(parts[i:])):
+                return None  # a parameter never matches an empty segment
             score.append(segment.kind)
         return tuple(score)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
 
 import pytest
 
@@ -33,7 +32,3 @@ def serve(request: pytest.FixtureRequest) -> Serve:
             yield env, client
 
     return run
-
-
-def access_log(env: LocalEnv) -> list[dict[str, Any]]:
-    return env.cloud.shared("functions", lambda: None).logs.read("access")  # type: ignore[attr-defined,no-any-return]

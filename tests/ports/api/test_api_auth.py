@@ -6,7 +6,7 @@ from typing import Any
 
 from stratus import App
 from stratus.resources.api import Request
-from stratus.resources.auth import AuthResult, Authorizer, FunctionAuthorizer, Forbidden, Unauthorized
+from stratus.resources.auth import Authorizer, AuthResult, Forbidden, FunctionAuthorizer, Unauthorized
 
 
 class TokenTable(Authorizer):
@@ -145,3 +145,33 @@ def test_function_authorizer_caches_per_identity_on_the_clock(serve: Any) -> Non
         env.clock.advance(61)
         client.get("/lam/data", headers={"Authorization": "good-a"})
         assert len(calls) == 4
+
+
+def test_function_authorizer_with_policy_responses_and_query_identity(serve: Any) -> None:
+    app = App("pol")
+
+    @app.function
+    def policy(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        effect = "Allow" if event["identitySource"] == ["k1"] else "Deny"
+        return {
+            "principalId": "user-1",
+            "policyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["routeArn"]}],
+            },
+            "context": {"plan": "gold"},
+        }
+
+    authorizer = FunctionAuthorizer(
+        policy, identity_sources=["$request.querystring.key"], cache_ttl=0, simple_responses=False
+    )
+    api = app.http_api("public", authorizer=authorizer)
+
+    @api.get("/x")
+    def x(request: Request, context: Any) -> dict[str, Any]:
+        return request.authorizer
+
+    with serve(app) as (_, client):
+        assert client.get("/pol/x?key=k1").json() == {"lambda": {"plan": "gold"}}
+        assert client.get("/pol/x?key=k2").status_code == 403
+        assert client.get("/pol/x").status_code == 401

@@ -44,7 +44,12 @@ def test_preflight_is_answered_by_the_gateway(serve: Any) -> None:
         assert r.headers["access-control-max-age"] == "600"
         assert r.headers["access-control-allow-credentials"] == "true"
         # even for a path without routes
-        assert client.options("/cors/nowhere", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"}).status_code == 204
+        assert (
+            client.options(
+                "/cors/nowhere", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"}
+            ).status_code
+            == 204
+        )
         # no function ran
         assert env.cloud.shared("functions", lambda: None).logs.read("functions") == []
 

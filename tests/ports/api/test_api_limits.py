@@ -44,7 +44,7 @@ def test_oversized_headers_are_431(serve: Any) -> None:
 
 
 def test_integration_timeout_is_504(serve: Any) -> None:
-    with serve(limits_app()) as (env, client):
+    with serve(limits_app()) as (_, client):
         r = client.get("/lim/slow")
         assert r.status_code == 504
         assert r.json() == {"message": "Service Unavailable"}

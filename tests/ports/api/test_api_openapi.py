@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field
 
 from stratus import App
 from stratus.resources.api import Request, Response, Throttle
-from stratus.resources.auth import AuthResult, Authorizer, Unauthorized
-from tests.ports.api.conftest import access_log
+from stratus.resources.auth import Authorizer, AuthResult, Unauthorized
 
 
 class Product(BaseModel):
@@ -57,7 +56,9 @@ def catalog_app() -> App:
         found = products.get(request.path_params["id"])
         return found if found is not None else Response(404, {"message": "no such product"})
 
-    @api.post("/products", request=NewProduct, response=Product, status=201, authorizer=Always(), scopes=["products/write"])
+    @api.post(
+        "/products", request=NewProduct, response=Product, status=201, authorizer=Always(), scopes=["products/write"]
+    )
     def create_product(request: Request, context: Any) -> Product:
         new: NewProduct = request.model
         product = Product(id=f"p{len(products) + 1}", name=new.name, price=new.price)
@@ -140,6 +141,6 @@ def test_schemathesis_finds_no_server_errors(serve: Any) -> None:
                 failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
 
         check()
-        served = access_log(env)
+        served = env.cloud.shared("functions", lambda: None).logs.read("access")
     assert failures == []
     assert len(served) >= 50 and {r["route"] for r in served} >= {"GET /products", "POST /products"}

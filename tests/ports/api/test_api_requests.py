@@ -49,7 +49,12 @@ def test_event_has_the_aws_payload_2_0_shape(serve: Any) -> None:
         r = client.post(
             "/echo/echo/abc?b=2&a=1&a=3&empty=",
             content=b'{"x": 1}',
-            headers={"Content-Type": "application/json", "X-Multi": "one", "User-Agent": "tester/1", "Cookie": "session=s1"},
+            headers={
+                "Content-Type": "application/json",
+                "X-Multi": "one",
+                "User-Agent": "tester/1",
+                "Cookie": "session=s1",
+            },
         )
         assert r.status_code == 200
     event = seen["event"]
@@ -140,3 +145,16 @@ def test_query_model(serve: Any) -> None:
         assert r.status_code == 400
         assert r.json()["message"] == "Invalid query parameters"
         assert r.json()["errors"][0]["loc"] == ["limit"]
+
+
+def test_request_accessors_without_authorizer(serve: Any) -> None:
+    seen: dict[str, Any] = {}
+    with serve(echo_app(seen)) as (_, client):
+        client.post("/echo/echo/t", content="héllo".encode(), headers={"Content-Type": "text/plain; charset=utf-8"})
+    request = seen["request"]
+    assert request.text == "héllo"
+    assert request.header("Content-Type") == "text/plain; charset=utf-8"
+    assert request.header("missing", "dflt") == "dflt"
+    assert request.claims == {} and request.scopes == [] and request.authorizer == {}
+    assert request.source_ip and request.user_agent
+    assert len(request) == len(request.raw_event) and request["routeKey"] == "ANY /echo/{thing}"

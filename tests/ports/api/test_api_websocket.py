@@ -122,6 +122,7 @@ def test_server_disconnect_runs_disconnect_and_posting_after_is_gone(serve: Any)
             assert s.receive_json()["echo"] == "bye"
             with pytest.raises(WebSocketDisconnect):
                 s.receive_text()
+        ws.backend.flush()  # type: ignore[attr-defined]
         with pytest.raises(GoneException) as gone:
             ws.post(connection_id, "anyone?")
         assert gone.value.status == 410
@@ -136,13 +137,13 @@ def test_server_disconnect_runs_disconnect_and_posting_after_is_gone(serve: Any)
 
 def test_client_close_runs_disconnect(serve: Any) -> None:
     seen: list[dict[str, Any]] = []
-    app, _ = chat_app(seen)
+    app, ws = chat_app(seen)
     with serve(app) as (_, client):
         with client.websocket_connect("/chat/live") as s:
             s.send_text(json.dumps({"action": "sendMessage", "text": "x"}))
             s.receive_json()
             s.close()
-        # the close is processed on the server's loop; leaving the client waits for it
+        ws.backend.flush()  # type: ignore[attr-defined]
     assert seen[-1]["requestContext"]["routeKey"] == "$disconnect"
 
 
@@ -176,3 +177,18 @@ def test_connections_end_after_2_hours_even_when_active(serve: Any) -> None:
         env.settle(max_seconds=0)
         with pytest.raises(WebSocketDisconnect):
             s.receive_text()
+
+
+def test_message_size_limits(serve: Any) -> None:
+    from stratus.resources.websocket import PayloadTooLarge
+
+    seen: list[dict[str, Any]] = []
+    app, ws = chat_app(seen)
+    with serve(app) as (_, client), client.websocket_connect("/chat/live") as s:
+        connection_id = seen[0]["requestContext"]["connectionId"]
+        with pytest.raises(PayloadTooLarge):
+            ws.post(connection_id, "x" * (128 * 1024 + 1))
+        s.send_text("y" * (128 * 1024 + 1))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            s.receive_text()
+        assert closed.value.code == 1009

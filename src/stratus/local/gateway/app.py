@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from stratus.local.cloud import LocalCloud
 
 
+#: Paths the gateway itself serves, even when an API is mounted at the root.
+_RESERVED = ("/_health", "/_s3/")
+
+
 class _Dispatch:
     """Sends requests under an API's prefix to that API's pipeline, the rest to Starlette."""
 
@@ -36,7 +40,7 @@ class _Dispatch:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
-        if kind == "http":
+        if kind == "http" and not scope["path"].startswith(_RESERVED):
             api = self.hub.find_http(scope["path"])
             if api is not None:
                 pipeline = self._pipelines.get(id(api))

@@ -61,9 +61,13 @@ class Pipeline:
         source_ip = client[0] if client else "127.0.0.1"
         headers, cookies = headers_dict(scope["headers"])
         record: dict[str, Any] = {"route": None, "cache": None}
-        status, out_headers, body = await self._handle(
-            scope, receive, method, raw_path, headers, cookies, source_ip, req_id, record
-        )
+        try:
+            status, out_headers, body = await self._handle(
+                scope, receive, method, raw_path, headers, cookies, source_ip, req_id, record
+            )
+        except Exception as error:  # a gateway bug must still answer like API Gateway, without detail
+            log.error("gateway failed on %s %s: %s", method, raw_path, type(error).__name__)
+            status, out_headers, body = gateway_error(500, "Internal Server Error")
         cors = api.resource.cors
         if cors is not None and not record.get("preflight"):
             extra = cors_rules.response_headers(cors, headers.get("origin"))
@@ -77,7 +81,7 @@ class Pipeline:
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
         self.hub.emit(
             {
-                "time": round(self.hub.clock.now(), 3),
+                "time": round(self.hub.clock.now(), 3),  # epoch seconds on the cloud's clock
                 "api": api.resource.qualified_name,
                 "method": method,
                 "path": raw_path,
@@ -108,8 +112,10 @@ class Pipeline:
         if header_bytes > MAX_HEADERS:
             return gateway_error(431, "Request Header Fields Too Large")
         declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-            return gateway_error(413 if declared.isdigit() else 400, "Request Entity Too Large")
+        if declared is not None and not declared.isdigit():
+            return gateway_error(400, "Bad Request")
+        if declared is not None and int(declared) > MAX_BODY:
+            return gateway_error(413, "Request Entity Too Large")
         if resource.cors is not None and cors_rules.is_preflight(method, headers):
             record["preflight"] = True
             pre = cors_rules.preflight_headers(resource.cors, headers)

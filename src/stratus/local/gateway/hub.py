@@ -26,7 +26,7 @@ RequestListener = Callable[[dict[str, Any]], None]
 class GatewayHub:
     """Registry of served APIs, worker pool and request listeners of one cloud."""
 
-    WORKERS = 64
+    WORKERS = 32
 
     def __init__(self, cloud: LocalCloud) -> None:
         self.cloud = cloud

@@ -69,7 +69,7 @@ def test_route_settings_are_validated() -> None:
     with pytest.raises(ValidationError, match="need an authorizer"):
         a.get("/x", scopes=["a"])(handler)
     with pytest.raises(ValidationError, match="pydantic model"):
-        a.post("/x", request=dict)(handler)  # type: ignore[arg-type]
+        a.post("/x", request=dict)(handler)
     with pytest.raises(ValidationError, match="plain handler"):
         a.get("/y")(a.get("/x", request=Model)(handler))
 

@@ -35,9 +35,15 @@ def test_access_log_and_listeners_never_see_secrets() -> None:
     records: list[dict[str, Any]] = []
     with local(*two_apps()) as env:
         on_request(env.cloud, records.append)
-        on_request(env.cloud, lambda record: 1 / 0)  # a failing listener does not break serving
+
+        def broken(record: dict[str, Any]) -> None:
+            raise RuntimeError("listener bug")
+
+        on_request(env.cloud, broken)  # a failing listener does not break serving
         client = TestClient(build_gateway(env.cloud))
-        r = client.post("/shop/orders?token=x", content=b"card=4111111111111111", headers={"Authorization": "Bearer s3cr3t"})
+        r = client.post(
+            "/shop/orders?token=x", content=b"card=4111111111111111", headers={"Authorization": "Bearer s3cr3t"}
+        )
         assert r.text == "shop"
         assert client.get("/blog/posts").text == "blog"
         logged = env.cloud.shared("functions", lambda: None).logs.read("access")  # type: ignore[attr-defined]
@@ -74,3 +80,17 @@ def test_url_and_restart() -> None:
         env.restart()
         client = TestClient(build_gateway(env.cloud))
         assert client.post("/shop/orders").text == "shop"
+
+
+def test_an_api_at_the_root_leaves_the_gateway_paths_alone() -> None:
+    app = App("rooted")
+    api = app.http_api("public", prefix="")
+
+    @api.default()
+    def everything(request: Request, context: Any) -> dict[str, str]:
+        return {"path": request.path}
+
+    with local(app) as env:
+        client = TestClient(build_gateway(env.cloud))
+        assert client.get("/anything/at/all").json() == {"path": "/anything/at/all"}
+        assert client.get("/_health").json()["http_apis"] == [""]

@@ -123,8 +123,14 @@ def test_response_cache_is_lru_bounded_and_expires() -> None:
 
 def test_lambda_output_rules() -> None:
     assert from_lambda({"a": 1}) == (200, [(b"content-type", b"application/json")], b'{"a":1}')
-    status, headers, body = from_lambda({"statusCode": 201, "body": "aGk=", "isBase64Encoded": True, "cookies": ["c=1"]})
+    status, headers, body = from_lambda(
+        {"statusCode": 201, "body": "aGk=", "isBase64Encoded": True, "cookies": ["c=1"]}
+    )
     assert (status, body) == (201, b"hi") and (b"set-cookie", b"c=1") in headers
-    for bad in ({"statusCode": 99}, {"statusCode": 200, "headers": {"x": "a\r\nb"}}, {"statusCode": 200, "body": "!!", "isBase64Encoded": True}):
+    for bad in (
+        {"statusCode": 99},
+        {"statusCode": 200, "headers": {"x": "a\r\nb"}},
+        {"statusCode": 200, "body": "!!", "isBase64Encoded": True},
+    ):
         with pytest.raises(BadLambdaResponse):
             from_lambda(bad)
