@@ -22,6 +22,9 @@ from stratus.errors import ValidationError
 from stratus.local.pumps import IDLE, PumpResult
 from stratus.local.targets import deliver
 from stratus.matching import RuleSet
+from stratus.observability.context import current_header
+from stratus.observability.hub import attach
+from stratus.observability.tracing import span
 from stratus.resources.event_bus import (
     MAX_PUT_BYTES,
     EventBus,
@@ -62,7 +65,9 @@ _MIGRATIONS = [
     CREATE INDEX bus_archive_time ON bus_archive (bus, archive, event_time);
     CREATE TABLE bus_rule_state (bus TEXT NOT NULL, rule TEXT NOT NULL, enabled INTEGER NOT NULL,
                                  PRIMARY KEY (bus, rule))
-    """
+    """,
+    # The X-Ray trace header of the put that made each delivery (its target continues the trace).
+    "ALTER TABLE bus_deliveries ADD COLUMN trace TEXT",
 ]
 
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
@@ -168,17 +173,18 @@ class BusEngine:
         self.db = cloud.storage.database("events")
         self.db.migrate("event_buses", _MIGRATIONS)
         self.buses: dict[str, LocalEventBus] = {}
+        self.observability = attach(cloud)
         cloud.add_pump(self)
 
     def pump(self) -> PumpResult:
         now = self.clock.now()
         rows = self.db.execute(
-            "SELECT id, bus, rule, target, payload, event_time, attempts FROM bus_deliveries "
+            "SELECT id, bus, rule, target, payload, event_time, attempts, trace FROM bus_deliveries "
             "WHERE due_at <= ? ORDER BY id LIMIT 200",
             (now,),
         )
         worked = False
-        for delivery_id, bus_name, rule_name, index, payload, event_time, attempts in rows:
+        for delivery_id, bus_name, rule_name, index, payload, event_time, attempts, trace in rows:
             bus = self.buses.get(bus_name)
             if bus is None:
                 continue
@@ -188,7 +194,14 @@ class BusEngine:
                 self._done(delivery_id)  # the rule or target no longer exists
                 continue
             target = rule.targets[index]
-            self._attempt(bus, rule_name, target, delivery_id, json.loads(payload), event_time, attempts, now)
+            with span(
+                f"EventBridge {bus_name}/{rule_name}",
+                "consumer",
+                {"stratus.target": target.label, "stratus.attempt": attempts + 1},
+                parent=trace,
+                hub=self.observability,
+            ):
+                self._attempt(bus, rule_name, target, delivery_id, json.loads(payload), event_time, attempts, now)
         if worked:
             return PumpResult(True)
         nxt = self.db.execute("SELECT MIN(due_at) FROM bus_deliveries")[0][0]
@@ -385,6 +398,7 @@ class LocalEventBus(EventBusBackend):
         self, conn: Any, event: dict[str, Any], now: float, *, only_rules: set[str] | None, archive: bool
     ) -> None:
         bus = self.resource.qualified_name
+        trace = current_header()
         for rule_name in self.rules.matching(event):
             if only_rules is not None and rule_name not in only_rules:
                 continue
@@ -392,9 +406,9 @@ class LocalEventBus(EventBusBackend):
             for index, target in enumerate(rule.targets):
                 payload = transform(target, event, rule_name, self.rule_arn(rule_name))
                 conn.execute(
-                    "INSERT INTO bus_deliveries (bus, rule, target, payload, event_time, due_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (bus, rule_name, index, json.dumps(payload), now, now),
+                    "INSERT INTO bus_deliveries (bus, rule, target, payload, event_time, due_at, trace) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (bus, rule_name, index, json.dumps(payload), now, now, trace),
                 )
         if archive and "replay-name" not in event:
             for archive_def in self.resource.archives.values():

@@ -11,7 +11,10 @@
 - Asynchronous invocations are stored durably and delivered by a pump: up to ``retries``
   retries (1 then 2 minutes apart, as Lambda), ``max_event_age``, then the on-failure
   destination with Lambda's invocation record; successes go to the on-success destination.
-- Every invocation writes one JSON log line and notifies listeners (metrics, traces).
+- Every invocation writes one JSON log line and notifies listeners (metrics, traces). Each runs
+  as a span of an X-Ray trace: the incoming trace header (or a new trace) is kept in a context
+  variable while the handler runs, so what it sends carries the trace on, and
+  ``context.trace_id`` holds the header (Lambda's ``_X_AMZN_TRACE_ID``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ from stratus.local.logs import LogSink
 from stratus.local.pumps import IDLE, PumpResult
 from stratus.local.targets import deliver
 from stratus.local.watchdog import HandlerTimedOut, Watchdog
+from stratus.observability.context import Active, current, new_span_id, new_trace_id, parse_header
+from stratus.observability.hub import attach
+from stratus.observability.tracing import span as trace_span
 from stratus.resources.function import Function, FunctionBackend, FunctionError, FunctionTimeout, TooManyRequests
 
 if TYPE_CHECKING:
@@ -104,6 +110,11 @@ class Invocation:
     error_type: str | None = None
     trace_id: str | None = None
     source: str = "invoke"
+    #: The invocation's span and its parent in the trace.
+    span_id: str | None = None
+    parent_id: str | None = None
+    #: In-flight invocations of the function when this one started (ConcurrentExecutions).
+    concurrent: int = 0
 
     def log_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -145,6 +156,8 @@ class FunctionEngine:
         self._states: dict[str, _FunctionState] = {}
         self.listeners: list[Callable[[Invocation], None]] = []
         self._loops = threading.local()
+        self.observability = attach(cloud)
+        self.listeners.append(self.observability.on_invocation)
         self.pump = AsyncInvocationPump(self)
         cloud.add_pump(self.pump)
 
@@ -164,6 +177,13 @@ class FunctionEngine:
         """Run ``function`` on ``event`` now; its result, or FunctionError / TooManyRequests."""
         state = self._states[function.qualified_name]
         request_id = str(uuid.uuid4())
+        if trace_id is None:
+            outer = current.get()
+            root, parent = (outer.trace_id, outer.span_id) if outer is not None else (None, None)
+        else:
+            root, parent = parse_header(trace_id)
+        if root is None:
+            root = new_trace_id(self.clock.now())
         with state.lock:
             limit = function.reserved_concurrency
             if limit is not None and state.in_flight >= limit:
@@ -171,6 +191,7 @@ class FunctionEngine:
             else:
                 throttled = False
                 state.in_flight += 1
+                concurrent = state.in_flight
                 cold = state.idle_environments == 0
                 if cold:
                     state.environments += 1
@@ -184,22 +205,25 @@ class FunctionEngine:
                     self.clock.now(),
                     0.0,
                     "throttled",
-                    trace_id=trace_id,
+                    trace_id=root,
                     source=source,
+                    parent_id=parent,
                 )
             )
             raise TooManyRequests(function.qualified_name)
+        span_id = new_span_id()
         started_at = self.clock.now()
         t0 = time.perf_counter()
         init_ms: float | None = None
         keep_environment = True
+        token = current.set(Active(root, span_id, request_id, function.qualified_name, self.observability))
         try:
             if cold and function.init is not None:
                 try:
                     function.init()
                 finally:
                     init_ms = (time.perf_counter() - t0) * 1000
-            context = Context(function, self.arn(function), request_id, trace_id)
+            context = Context(function, self.arn(function), request_id, f"Root={root};Parent={span_id};Sampled=1")
             result = self._run(function, event, context)
         except FunctionError as error:
             keep_environment = not isinstance(error, FunctionTimeout)
@@ -215,11 +239,16 @@ class FunctionEngine:
                     cold,
                     init_ms,
                     error.error_type,
-                    trace_id,
+                    root,
                     source,
+                    span_id,
+                    parent,
+                    concurrent,
                 )
             )
             raise
+        finally:
+            current.reset(token)
         self._finish(state, keep_environment)
         self._record(
             Invocation(
@@ -231,8 +260,11 @@ class FunctionEngine:
                 cold,
                 init_ms,
                 None,
-                trace_id,
+                root,
                 source,
+                span_id,
+                parent,
+                concurrent,
             )
         )
         return result
@@ -298,6 +330,9 @@ class FunctionEngine:
             )
         request_id = str(uuid.uuid4())
         now = self.clock.now()
+        if trace_id is None:
+            outer = current.get()
+            trace_id = outer.header if outer is not None else None
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT INTO async_invocations (request_id, function, payload, enqueued_at, due_at, trace_id) "
@@ -348,7 +383,14 @@ class AsyncInvocationPump:
             self._finish(function, request_id, event, attempts, "EventAgeExceeded", None)
             return
         try:
-            result = engine.invoke(function, event, trace_id=trace_id, source="async")
+            with trace_span(
+                f"Lambda {function.qualified_name}",
+                "consumer",
+                {"faas.invocation_id": request_id, "stratus.attempt": attempts + 1},
+                parent=trace_id,
+                hub=engine.observability,
+            ):
+                result = engine.invoke(function, event, source="async")
         except TooManyRequests:
             self._reschedule(request_id, attempts, now + THROTTLE_DELAY)
             return

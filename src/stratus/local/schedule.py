@@ -19,6 +19,8 @@ from stratus.clock import iso8601
 from stratus.errors import ResourceNotFound
 from stratus.local.pumps import IDLE, PumpResult
 from stratus.local.targets import deliver
+from stratus.observability.hub import attach
+from stratus.observability.tracing import span
 from stratus.resources.base import Resource
 from stratus.resources.schedule import (
     ConflictError,
@@ -120,6 +122,7 @@ class SchedulerEngine:
         self.clock = cloud.clock
         self.db = cloud.storage.database("schedules")
         self.db.migrate("schedules", _MIGRATIONS)
+        self.observability = attach(cloud)
         cloud.add_pump(self)
 
     # -- definitions --------------------------------------------------------------------
@@ -278,7 +281,15 @@ class SchedulerEngine:
         try:
             if target is None:
                 raise ResourceNotFound(f"target {spec['target'][0]} {spec['target'][1]!r} is not declared")
-            deliver(target, payload, source="aws.scheduler", detail_type="Scheduled Event")
+            # Each occurrence starts a trace, as EventBridge Scheduler's invocations do.
+            with span(
+                f"Scheduler {app}/{name}",
+                "producer",
+                {"stratus.target": f"{spec['target'][0]}:{spec['target'][1]}", "stratus.attempt": attempts + 1},
+                parent=None,
+                hub=self.observability,
+            ):
+                deliver(target, payload, source="aws.scheduler", detail_type="Scheduled Event")
         except Exception as error:
             attempts += 1
             if attempts > spec["retry_attempts"] or now - scheduled_at > spec["max_event_age"]:

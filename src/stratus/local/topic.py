@@ -31,6 +31,9 @@ from stratus.errors import ResourceNotFound
 from stratus.local.pumps import IDLE, PumpResult
 from stratus.local.targets import deliver
 from stratus.matching import compile_filter_policy
+from stratus.observability.context import current_header
+from stratus.observability.hub import attach
+from stratus.observability.tracing import span
 from stratus.resources.base import Resource
 from stratus.resources.topic import Message, NotFound, PublishResult, Subscription, Topic, TopicBackend
 
@@ -101,6 +104,7 @@ class TopicEngine:
         self._outbox_lock = threading.Lock()
         self._signing_key = self._load_signing_key()
         self.http = httpx.Client(timeout=15.0)
+        self.observability = attach(cloud)
         cloud.add_pump(self)
 
     def _load_signing_key(self) -> bytes:
@@ -160,7 +164,15 @@ class TopicEngine:
     ) -> tuple[int, float] | None:
         """Deliver once; None when finished (delivered or given up), else (attempts, due_at) for a retry."""
         try:
-            self._deliver(topic, sub, record)
+            # The delivery is a hop of the publisher's trace (the header stored with the message).
+            with span(
+                f"SNS {topic.resource.qualified_name}",
+                "consumer",
+                {"messaging.message.id": record["MessageId"], "stratus.protocol": sub.protocol},
+                parent=record.get("trace"),
+                hub=self.observability,
+            ):
+                self._deliver(topic, sub, record)
         except Exception as error:
             attempts += 1
             http = sub.protocol in ("http", "https")
@@ -400,6 +412,7 @@ class LocalTopic(TopicBackend):
         now = self.cloud.clock.now()
         topic = self.resource.qualified_name
         message_id = str(uuid.uuid4())
+        trace = current_header()
         with engine.db.transaction() as conn:
             sequence = None
             if self.resource.fifo:
@@ -439,6 +452,7 @@ class LocalTopic(TopicBackend):
                             "attributes": _encode_attributes(message.attributes),
                             "group_id": message.group_id,
                             "dedup_id": message.deduplication_id,
+                            **({"trace": trace} if trace is not None else {}),
                         }
                     )
                 rows.append((topic, sub.arn, message.group_id, record, now))

@@ -59,7 +59,8 @@ def active_hub() -> Observability | None:
     active = current.get()
     if active is not None and active.hub is not None:
         return active.hub
-    return _active_hub[0]  # type: ignore[no-any-return]
+    hub: Observability | None = _active_hub[0]
+    return hub
 
 
 def set_active_hub(hub: Observability | None) -> None:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from stratus.clock import Clock
@@ -184,6 +185,17 @@ class MetricStore:
         self._units: dict[tuple[str, str, str], str | None] = {}
         self._ids: dict[tuple[str, str, str], int] = {}
         self._last_purge = -math.inf
+        #: Called first by :meth:`flush` (the hub folds its queued invocation records in here).
+        self.before_flush: Callable[[], None] | None = None
+
+    @classmethod
+    def open(cls, state_dir: Path | str) -> MetricStore:
+        """The store of a state folder opened for reading (the CLI): it never purges or writes."""
+        from stratus.clock import SystemClock
+
+        store = cls(Database(Path(state_dir) / "metrics.db"), SystemClock())
+        store._last_purge = math.inf
+        return store
 
     # -- writing ---------------------------------------------------------------------------
     def add(
@@ -213,6 +225,8 @@ class MetricStore:
 
     def flush(self) -> int:
         """Commit every buffered aggregate (merging with what the minute already holds); the number written."""
+        if self.before_flush is not None:
+            self.before_flush()
         with self._lock:
             pending, self._pending = self._pending, {}
             units, self._units = self._units, {}

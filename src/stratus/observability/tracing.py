@@ -25,8 +25,8 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,9 +95,7 @@ class Span:
 
     __slots__ = ("_t0", "attributes", "kind", "name", "parent_id", "span_id", "start", "status", "trace_id")
 
-    def __init__(
-        self, name: str, kind: str, trace_id: str, span_id: str, parent_id: str | None, start: float
-    ) -> None:
+    def __init__(self, name: str, kind: str, trace_id: str, span_id: str, parent_id: str | None, start: float) -> None:
         self.name = name
         self.kind = kind
         self.trace_id = trace_id
@@ -124,9 +122,14 @@ class Span:
 class Tracer:
     """Buffers finished spans of one cloud until the flush exports them."""
 
+    #: Past this many buffered spans, ``overflow`` is called (the hub flushes inline), bounding memory
+    #: when no pump is running.
+    MAX_PENDING = 20_000
+
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.pending: deque[SpanRecord] = deque()
+        self.overflow: Callable[[], None] | None = None
 
     @contextmanager
     def span(
@@ -135,7 +138,7 @@ class Tracer:
         kind: str = "internal",
         attributes: dict[str, Any] | None = None,
         *,
-        parent: str | None | bool = True,
+        parent: str | bool | None = True,
         hub: Observability | None = None,
     ) -> Iterator[Span]:
         """See :func:`span`."""
@@ -171,9 +174,12 @@ class Tracer:
         finally:
             current.reset(token)
             end = live.start + (time.perf_counter() - live._t0)
-            self.pending.append(
+            pending = self.pending
+            pending.append(
                 (trace_id, live.span_id, parent_id, name, kind, live.start, end, live.status, live.attributes)
             )
+            if len(pending) > self.MAX_PENDING and self.overflow is not None:
+                self.overflow()
 
     def drain(self) -> list[SpanRecord]:
         out = []
@@ -184,13 +190,15 @@ class Tracer:
 
 
 @contextmanager
-def _detached(name: str, kind: str, attributes: dict[str, Any] | None, parent: str | None | bool) -> Iterator[Span]:
+def _detached(name: str, kind: str, attributes: dict[str, Any] | None, parent: str | bool | None) -> Iterator[Span]:
     """A span with no local store to record into (on AWS): it only carries the ids along."""
     outer = current.get()
+    trace_id: str | None = None
+    parent_id: str | None = None
     if parent is True and outer is not None:
         trace_id, parent_id = outer.trace_id, outer.span_id
-    else:
-        trace_id, parent_id = parse_header(parent) if isinstance(parent, str) else (None, None)
+    elif isinstance(parent, str):
+        trace_id, parent_id = parse_header(parent)
     live = Span(name, kind, trace_id or new_trace_id(time.time()), new_span_id(), parent_id, time.time())
     if attributes:
         live.attributes.update(attributes)
@@ -206,9 +214,9 @@ def span(
     kind: str = "internal",
     attributes: dict[str, Any] | None = None,
     *,
-    parent: str | None | bool = True,
+    parent: str | bool | None = True,
     hub: Observability | None = None,
-) -> Any:
+) -> AbstractContextManager[Span]:
     """Open a span around a block: ``with span("PutItem", "client", {"table": "orders"}) as s: ...``.
 
     ``parent=True`` (the default) makes it a child of the current invocation or span (or a new
@@ -271,6 +279,26 @@ class SqliteSpanExporter(SpanExporter):
         self.store.write(rows)
         return SpanExportResult.SUCCESS
 
+    def export_records(self, records: Sequence[SpanRecord]) -> None:
+        """Write span records straight from the buffer (what :meth:`export` writes for their ReadableSpans)."""
+        dumps = json.dumps
+        self.store.write(
+            [
+                (
+                    trace_id,
+                    span_id,
+                    parent_id,
+                    name,
+                    kind,
+                    start,
+                    end,
+                    status,
+                    dumps({k: v for k, v in attributes.items() if v is not None}, separators=(",", ":"), default=str),
+                )
+                for trace_id, span_id, parent_id, name, kind, start, end, status, attributes in records
+            ]
+        )
+
     def shutdown(self) -> None:
         return None
 
@@ -307,11 +335,17 @@ class TraceStore:
         self.clock = clock
         self.retention = retention
         self._last_purge = float("-inf")
+        self._owns_db = False
+        #: Called before each query (the hub exports its buffered spans here first).
+        self.before_read: Callable[[], None] | None = None
         db.migrate("traces", _MIGRATIONS)
 
     @classmethod
     def open(cls, state_dir: Path | str) -> TraceStore:
-        return cls(Database(Path(state_dir) / "traces.db"))
+        """The store of a state folder, opened directly (the CLI; no cloud needed)."""
+        store = cls(Database(Path(state_dir) / "traces.db"))
+        store._owns_db = True
+        return store
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         now = self.clock.now() if self.clock is not None else None
@@ -325,9 +359,9 @@ class TraceStore:
                 conn.execute("DELETE FROM spans WHERE start < ?", (now - self.retention,))
 
     def spans(self, trace_id: str) -> list[dict[str, Any]]:
+        if self.before_read is not None:
+            self.before_read()
         rows = self.db.execute(
-            "SELECT trace_id, span_id, parent_id, name, kind, start, end, status, attributes FROM spans "
-            "WHERE trace_id = ? ORDER BY start, rowid" if False else
             "SELECT trace_id, span_id, parent_id, name, kind, start, end, status, attributes FROM spans "
             "WHERE trace_id = ? ORDER BY start",
             (normalize_trace_id(trace_id),),
@@ -365,6 +399,8 @@ class TraceStore:
 
     def recent_traces(self, limit: int = 20, since: float | None = None) -> list[TraceSummary]:
         """The latest traces (newest first): root span name, start, duration, span and error counts."""
+        if self.before_read is not None:
+            self.before_read()
         rows = self.db.execute(
             "SELECT trace_id, MIN(start), MAX(end), COUNT(*), SUM(status = 'ERROR') FROM spans "
             "WHERE start >= ? GROUP BY trace_id ORDER BY MIN(start) DESC LIMIT ?",
@@ -379,9 +415,25 @@ class TraceStore:
                 (trace_id,),
             )
             out.append(
-                TraceSummary(trace_id, root[0][0] if root else "?", start, round((end - start) * 1000, 3), count, errors)
+                TraceSummary(
+                    trace_id, root[0][0] if root else "?", start, round((end - start) * 1000, 3), count, errors
+                )
             )
         return out
 
     def close(self) -> None:
-        self.db.close()
+        if self._owns_db:
+            self.db.close()
+
+
+def child_span(
+    name: str, kind: str = "client", attributes: dict[str, Any] | None = None
+) -> AbstractContextManager[Any]:
+    """A span only when something is being traced (inside an invocation or span), else nothing.
+
+    For the ports' own operations (``with child_span("DynamoDB PutItem", "client", {...}):``): a table
+    write from a handler shows in its trace, while a write from a test or a script starts no trace.
+    """
+    if current.get() is None:
+        return nullcontext()
+    return span(name, kind, attributes)

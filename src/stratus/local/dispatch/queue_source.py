@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from stratus.local.dispatch.filtering import RecordFilter
 from stratus.local.pumps import IDLE, PumpResult
+from stratus.observability.tracing import span
 from stratus.resources.function import Function, FunctionError, TooManyRequests
 from stratus.resources.triggers import QueueSource
 
@@ -75,8 +76,17 @@ class QueuePump:
         if not kept:
             return
         event = {"Records": [r for _, r in kept]}
+        # The batch continues the trace of its first message that carries one (SQS's AWSTraceHeader).
+        parent = next((m.attributes["AWSTraceHeader"] for m, _ in kept if "AWSTraceHeader" in m.attributes), None)
         try:
-            result = self.engine.invoke(self.function, event, source="sqs")
+            with span(
+                f"SQS {self.queue.qualified_name}",
+                "consumer",
+                {"messaging.batch.message_count": len(kept)},
+                parent=parent,
+                hub=self.engine.observability,
+            ):
+                result = self.engine.invoke(self.function, event, source="sqs")
         except (FunctionError, TooManyRequests) as error:
             log.info(
                 "%s: batch of %d failed (%s); messages return after their visibility timeout",

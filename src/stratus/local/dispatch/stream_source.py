@@ -26,6 +26,7 @@ from stratus.local.dispatch.filtering import RecordFilter
 from stratus.local.dispatch.shards import KinesisShards, ShardSource, StreamRecord, TableStreamShards
 from stratus.local.pumps import IDLE, PumpResult
 from stratus.local.targets import deliver
+from stratus.observability.tracing import span
 from stratus.resources.function import Function, FunctionError, TooManyRequests
 from stratus.resources.triggers import StreamSource
 
@@ -197,8 +198,19 @@ class StreamPump:
         )
         if self.spec.tumbling_window and window_passed:
             self._close_window(shard_id, state, now)
+        # IteratorAge: how old the last record of the batch is when the mapping reads it.
+        self.engine.observability.record_iterator_age(
+            self.function.qualified_name, self.spec.source.qualified_name, max(0.0, (now - records[-1].arrival) * 1000)
+        )
         try:
-            result = self.engine.invoke(self.function, self._event(shard_id, kept, state, now), source="stream")
+            with span(
+                f"{'DynamoDB Streams' if self.spec.is_table else 'Kinesis'} {self.spec.source.qualified_name}",
+                "consumer",
+                {"stratus.shard": shard_id, "messaging.batch.message_count": len(kept)},
+                parent=None,
+                hub=self.engine.observability,
+            ):
+                result = self.engine.invoke(self.function, self._event(shard_id, kept, state, now), source="stream")
         except TooManyRequests:
             state.retry_at = now + 1.0
             return

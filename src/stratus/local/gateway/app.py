@@ -73,7 +73,13 @@ def build_gateway(cloud: LocalCloud, *, debug: bool = False) -> Starlette:
     async def not_found(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"message": "Not Found"}, status_code=404)
 
-    routes = [Route("/_health", health, methods=["GET"]), Mount("/_s3", app=create_bucket_app(cloud, prefix=""))]
+    from stratus.local.userpool import jwks_routes
+
+    routes = [
+        Route("/_health", health, methods=["GET"]),
+        Mount("/_s3", app=create_bucket_app(cloud, prefix="")),
+        *jwks_routes(cloud),  # /<app>-<pool>/.well-known/jwks.json and openid-configuration
+    ]
     return Starlette(
         debug=False,
         routes=routes,

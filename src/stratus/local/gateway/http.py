@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -199,7 +200,14 @@ class Pipeline:
             return gateway_error(403, "Forbidden")
         except TimeoutError:
             return gateway_error(504, "Service Unavailable")
-        except Exception as error:  # the authorizer failed: API Gateway answers 500
+        except Exception as error:
+            if getattr(error, "status", None) == 429:  # usage-plan throttle or quota (API keys)
+                status, headers, body = gateway_error(429, getattr(error, "reason", "Too Many Requests"))
+                retry_after = getattr(error, "retry_after", None)
+                if retry_after is not None:
+                    headers = [*headers, (b"retry-after", str(max(1, math.ceil(retry_after))).encode())]
+                return status, headers, body
+            # The authorizer failed: API Gateway answers 500.
             log.warning("authorizer %s failed: %s", authorizer.name, type(error).__name__)
             return gateway_error(500, "Internal Server Error")
         event["requestContext"]["authorizer"] = context

@@ -1,0 +1,305 @@
+"""The observability plane of one local cloud: metric store, trace store, app log, and their pumps.
+
+:func:`attach` returns the cloud's :class:`Observability` (created on first use, shared by
+the function runtime, the dispatcher, alarms and the gateway). The function runtime hands
+it each :class:`~stratus.local.functions.Invocation` record through ``on_invocation``, the
+gateway each access record through ``on_request``: both only append to a queue, and the
+flush pump turns them into Lambda and API Gateway metrics and invocation spans, so the
+invoke path never touches SQLite for observability. A second pump samples every bound
+queue's attributes once a minute of clock time (SQS's queue metrics).
+
+Neither pump ever asks to be woken at a future time: under ``env.settle()`` they do their
+work whenever time has moved (by a test or another pump) but never move virtual time on
+their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.sdk.resources import Resource as OtelResource
+
+from stratus.clock import VirtualClock
+from stratus.local.logs import LogSink
+from stratus.local.pumps import IDLE, PumpResult
+from stratus.observability.context import set_active_hub
+from stratus.observability.metric_store import MetricStore, dimensions_key
+from stratus.observability.tracing import (
+    SpanRecord,
+    SqliteSpanExporter,
+    Tracer,
+    TraceStore,
+    otlp_processor,
+    to_readable,
+)
+
+if TYPE_CHECKING:
+    from stratus.local.cloud import LocalCloud
+    from stratus.local.functions import Invocation
+    from stratus.observability.alarms import AlarmEngine
+
+log = logging.getLogger("stratus.observability")
+
+LAMBDA = "AWS/Lambda"
+SQS = "AWS/SQS"
+API_GATEWAY = "AWS/ApiGateway"
+#: Past this many queued records a listener flushes inline (only when no pump drains the queue).
+MAX_BACKLOG = 20_000
+#: Queue attributes sampled each minute, as the SQS metric each becomes.
+QUEUE_METRICS = {
+    "ApproximateNumberOfMessages": ("ApproximateNumberOfMessagesVisible", "Count"),
+    "ApproximateNumberOfMessagesNotVisible": ("ApproximateNumberOfMessagesNotVisible", "Count"),
+    "ApproximateNumberOfMessagesDelayed": ("ApproximateNumberOfMessagesDelayed", "Count"),
+    "ApproximateAgeOfOldestMessage": ("ApproximateAgeOfOldestMessage", "Seconds"),
+}
+
+
+def attach(cloud: LocalCloud) -> Observability:
+    """The observability hub of ``cloud`` (one per cloud)."""
+    return cloud.shared("observability", lambda: Observability(cloud))
+
+
+class Observability:
+    """Metrics, traces and the app log of one cloud."""
+
+    def __init__(self, cloud: LocalCloud) -> None:
+        self.cloud = cloud
+        self.clock = cloud.clock
+        self.metrics = MetricStore(cloud.storage.database("metrics"), self.clock)
+        self.traces = TraceStore(cloud.storage.database("traces"), self.clock)
+        self.tracer = Tracer(self.clock)
+        self.logs = LogSink(cloud.state_dir / "logs")
+        self.exporter = SqliteSpanExporter(self.traces)
+        self.otlp = otlp_processor()
+        attributes = {"cloud.region": cloud.region}
+        if not os.environ.get("OTEL_SERVICE_NAME"):
+            attributes["service.name"] = "stratus"
+        self.resource = OtelResource.create(attributes)
+        self._invocations: deque[Invocation] = deque()
+        self._requests: deque[dict[str, Any]] = deque()
+        self._function_dims: dict[str, str] = {}
+        self._alarms: AlarmEngine | None = None
+        self.metrics.before_flush = self._fold
+        self.tracer.overflow = self._flush_quietly
+        self.traces.before_read = self._flush_spans_quietly
+        self.flush_pump = FlushPump(self)
+        cloud.add_pump(self.flush_pump)
+        cloud.add_pump(QueueSampler(self))
+        set_active_hub(self)
+
+    # -- listeners (hot paths: append only) ------------------------------------------------
+    def on_invocation(self, invocation: Invocation) -> None:
+        """FunctionEngine listener."""
+        queue = self._invocations
+        queue.append(invocation)
+        if len(queue) > MAX_BACKLOG:
+            self._flush_quietly()  # no pump is draining (a script without start() or settle()): bound memory
+
+    def on_request(self, record: dict[str, Any]) -> None:
+        """Gateway listener (``stratus.local.gateway.on_request(cloud, hub.on_request)``): method, route,
+        status, duration_ms, api."""
+        queue = self._requests
+        queue.append(record)
+        if len(queue) > MAX_BACKLOG:
+            self._flush_quietly()
+
+    def record_iterator_age(self, function: str, source: str, age_ms: float) -> None:
+        """A stream mapping's IteratorAge (age of the last record of the batch it just read)."""
+        store = self.metrics
+        store.add(LAMBDA, "IteratorAge", age_ms, dimensions=self._fn_dims(function), unit="Milliseconds")
+        dims = dimensions_key({"FunctionName": function, "EventSource": source})
+        store.add(LAMBDA, "IteratorAge", age_ms, dimensions=dims, unit="Milliseconds")
+
+    @property
+    def alarms(self) -> AlarmEngine:
+        if self._alarms is None:
+            from stratus.observability.alarms import AlarmEngine
+
+            self._alarms = AlarmEngine(self)
+        return self._alarms
+
+    # -- flushing ---------------------------------------------------------------------------
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._invocations or self._requests or self.tracer.pending or self.metrics.pending)
+
+    def flush(self) -> int:
+        """Turn queued records into metrics and spans and commit everything; how many items were written."""
+        return self.flush_spans() + self.metrics.flush()
+
+    def flush_spans(self) -> int:
+        self._fold()
+        spans = self.tracer.drain()
+        self._export(spans)
+        return len(spans)
+
+    def _flush_spans_quietly(self) -> None:
+        self.flush_spans()
+
+    def _flush_quietly(self) -> None:
+        self.flush()
+
+    def _fold(self) -> None:
+        self._fold_invocations()
+        self._fold_requests()
+
+    def _fn_dims(self, function: str) -> str:
+        dims = self._function_dims.get(function)
+        if dims is None:
+            dims = self._function_dims[function] = dimensions_key({"FunctionName": function})
+        return dims
+
+    def _fold_invocations(self) -> None:
+        spans = self.tracer.pending
+        add = self.metrics.add
+        queue = self._invocations
+        while queue:
+            inv = queue.popleft()
+            dims = self._fn_dims(inv.function)
+            if inv.outcome == "throttled":
+                add(LAMBDA, "Throttles", 1, dimensions=dims, unit="Count", timestamp=inv.start)
+                continue
+            failed = inv.outcome in ("error", "timeout")
+            add(LAMBDA, "Invocations", 1, dimensions=dims, unit="Count", timestamp=inv.start)
+            add(LAMBDA, "Errors", 1 if failed else 0, dimensions=dims, unit="Count", timestamp=inv.start)
+            add(LAMBDA, "Duration", inv.duration_ms, dimensions=dims, unit="Milliseconds", timestamp=inv.start)
+            add(LAMBDA, "ConcurrentExecutions", inv.concurrent, dimensions=dims, unit="Count", timestamp=inv.start)
+            if inv.cold_start:
+                add(LAMBDA, "ColdStarts", 1, dimensions=dims, unit="Count", timestamp=inv.start)
+            if inv.span_id is not None and inv.trace_id is not None:
+                attributes: dict[str, Any] = {
+                    "faas.name": inv.function,
+                    "faas.invocation_id": inv.request_id,
+                    "faas.trigger": inv.source,
+                    "faas.coldstart": inv.cold_start,
+                    "stratus.outcome": inv.outcome,
+                }
+                if inv.error_type:
+                    attributes["error.type"] = inv.error_type
+                spans.append(
+                    (
+                        inv.trace_id,
+                        inv.span_id,
+                        inv.parent_id,
+                        inv.function,
+                        "server",
+                        inv.start,
+                        inv.start + inv.duration_ms / 1000,
+                        "ERROR" if failed else "UNSET",
+                        attributes,
+                    )
+                )
+
+    def _fold_requests(self) -> None:
+        add = self.metrics.add
+        queue = self._requests
+        while queue:
+            record = queue.popleft()
+            api = str(record.get("api") or "local")
+            status = int(record.get("status") or 0)
+            when = record.get("time")
+            timestamp = float(when) if isinstance(when, int | float) else None
+            keys = [dimensions_key({"ApiId": api})]
+            route = record.get("route")
+            if route:
+                keys.append(dimensions_key({"ApiId": api, "Route": str(route)}))
+            latency = float(record.get("duration_ms") or 0.0)
+            values = (
+                ("Count", 1.0, "Count"),
+                ("4XXError", 1.0 if 400 <= status < 500 else 0.0, "Count"),
+                ("5XXError", 1.0 if status >= 500 else 0.0, "Count"),
+                ("Latency", latency, "Milliseconds"),
+            )
+            for dims in keys:
+                for metric, value, unit in values:
+                    add(API_GATEWAY, metric, value, dimensions=dims, unit=unit, timestamp=timestamp)
+
+    def _export(self, spans: list[SpanRecord]) -> None:
+        if self.otlp is None:
+            # Only the local store: write the records as they are (the same rows the exporter writes,
+            # without building an OpenTelemetry span object per record first).
+            self.exporter.export_records(spans)
+            return
+        readable = [to_readable(s, self.resource) for s in spans]
+        self.exporter.export(readable)
+        for s in readable:
+            self.otlp.on_end(s)
+
+    # -- queue sampling ------------------------------------------------------------------------
+    def sample_queues(self, at: float) -> int:
+        sampled = 0
+        for app in self.cloud.apps:
+            for queue in app.resources_of("queue"):
+                if not queue.is_bound:
+                    continue
+                try:
+                    attributes = queue.attributes()  # type: ignore[attr-defined]
+                except Exception:  # a queue mid-restart must not stop the sampler
+                    log.debug("could not sample queue %s", queue.qualified_name, exc_info=True)
+                    continue
+                dims = dimensions_key({"QueueName": queue.qualified_name})
+                for attribute, (metric, unit) in QUEUE_METRICS.items():
+                    if attribute in attributes:
+                        value = float(attributes[attribute])
+                        self.metrics.add(SQS, metric, value, dimensions=dims, unit=unit, timestamp=at)
+                sampled += 1
+        return sampled
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            if self.otlp is not None:
+                self.otlp.shutdown()
+            self.logs.close()
+            from stratus.observability.context import _active_hub
+
+            if _active_hub[0] is self:
+                set_active_hub(None)
+
+
+class FlushPump:
+    """Commits buffered metrics and spans: at most every ``interval`` seconds of real time (always under a
+    virtual clock). Never reports work or a due time, so it never keeps ``settle`` busy."""
+
+    name = "observability-flush"
+
+    def __init__(self, hub: Observability, interval: float = 0.25) -> None:
+        self.hub = hub
+        self.interval = interval
+        self._virtual = isinstance(hub.clock, VirtualClock)
+        self._last = -math.inf
+
+    def pump(self) -> PumpResult:
+        hub = self.hub
+        if not hub.has_pending:
+            return IDLE
+        now = time.monotonic()
+        if not self._virtual and now - self._last < self.interval:
+            return IDLE
+        self._last = now
+        hub.flush()
+        return IDLE
+
+
+class QueueSampler:
+    """Samples every bound queue's attributes once per minute of clock time."""
+
+    name = "observability-queue-sampler"
+
+    def __init__(self, hub: Observability) -> None:
+        self.hub = hub
+        self._minute: float | None = None
+
+    def pump(self) -> PumpResult:
+        minute = math.floor(self.hub.clock.now() / 60) * 60
+        if minute == self._minute:
+            return IDLE
+        self._minute = minute
+        self.hub.sample_queues(self.hub.clock.now())
+        return IDLE
