@@ -31,7 +31,7 @@ def up(
     started = time.perf_counter()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     # One JSON line per invocation and per HTTP request, on the console as in the state folder.
-    for stream in ("stratus.functions", "stratus.access"):
+    for stream in ("stratus.functions", "stratus.access", "stratus.app"):
         logging.getLogger(stream).setLevel(logging.INFO)
     apps = systems.load_all(system or None)
     if durability not in ("process", "fsync"):

@@ -181,6 +181,10 @@ class LocalCloud:
                 resource.bind(backend)
                 self._bound.append(resource)
                 fresh.append(backend)
+            # Metrics, traces and the app log exist for every cloud, whatever its apps declare.
+            from stratus.observability.hub import attach
+
+            attach(self)
             # Wiring that needs every resource of the app bound (event-source mappings) comes last.
             for backend in fresh:
                 after_bind = getattr(backend, "after_bind", None)

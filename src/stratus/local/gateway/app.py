@@ -58,7 +58,12 @@ class _Dispatch:
 
 def build_gateway(cloud: LocalCloud, *, debug: bool = False) -> Starlette:
     """The ASGI app serving every HttpApi and WebSocketApi bound to ``cloud``."""
+    from stratus.observability.hub import attach
+
     hub = hub_of(cloud)
+    observability = attach(cloud)
+    if observability.on_request not in hub.listeners:
+        hub.on_request(observability.on_request)  # per-route Count, 4XX/5XX and Latency metrics
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse(

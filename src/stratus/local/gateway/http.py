@@ -12,7 +12,6 @@ request, and the event has to be built from the raw parts anyway.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import math
 import time
@@ -23,6 +22,8 @@ from stratus.local.gateway import cors as cors_rules
 from stratus.local.gateway.cache import cache_key
 from stratus.local.gateway.events import build_event, headers_dict, query_dict, request_id
 from stratus.local.gateway.responses import BadLambdaResponse, Headers, from_lambda, gateway_error
+from stratus.observability import tracing
+from stratus.observability.hub import attach
 from stratus.resources.api_paths import BadPath
 from stratus.resources.auth import Forbidden, Unauthorized, check_requirements
 from stratus.resources.function import FunctionError, FunctionTimeout, TooManyRequests
@@ -48,6 +49,7 @@ class Pipeline:
         self.api = api
         self.hub = api.hub
         self.debug = debug
+        self.observability = attach(api.cloud)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
@@ -215,7 +217,14 @@ class Pipeline:
 
     async def _invoke(self, loop: asyncio.AbstractEventLoop, route: Route, event: dict[str, Any]) -> Result:
         engine = self.hub.engine
-        call = functools.partial(engine.invoke, route.function, event, source="http")
+        incoming = event.get("headers", {}).get("x-amzn-trace-id")
+        attributes = {"http.method": event["requestContext"]["http"]["method"], "http.route": route.key}
+
+        def call() -> Any:
+            # Opened in the worker thread, so the invocation (and everything it sends) joins this trace.
+            with tracing.span(route.key, "server", attributes, parent=incoming or None, hub=self.observability):
+                return engine.invoke(route.function, event, source="http")
+
         try:
             output = await asyncio.wait_for(loop.run_in_executor(self.hub.executor, call), route.timeout)
         except (TimeoutError, FunctionTimeout):

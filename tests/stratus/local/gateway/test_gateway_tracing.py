@@ -1,0 +1,47 @@
+"""One trace from the HTTP request through every function it caused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from stratus import App
+from stratus.local.gateway import build_gateway
+from stratus.observability.hub import attach
+from stratus.testing import local
+
+
+def test_request_trace_follows_topic_and_async_hops() -> None:
+    app = App("traced")
+    orders = app.topic("orders")
+    api = app.http_api("public")
+
+    @api.post("/orders")
+    def create(request: Any, context: Any) -> dict[str, str]:
+        orders.publish("o-1")
+        return {"id": "o-1"}
+
+    @app.function
+    def archive(event: Any, context: Any) -> None:
+        return None
+
+    @app.on_topic(orders)
+    def notify(event: Any, context: Any) -> None:
+        archive.invoke_async({"order": "o-1"})
+
+    with local(app) as env:
+        client = TestClient(build_gateway(env.cloud))
+        assert client.post("/traced/orders", json={}).status_code == 200
+        env.settle()
+        hub = attach(env.cloud)
+        [summary] = hub.traces.recent_traces(5)
+        [root] = hub.traces.get_trace(summary.trace_id)
+        assert root["name"] == "POST /orders" and root["kind"] == "server"
+
+        def names(span: dict[str, Any]) -> list[str]:
+            return [span["name"], *(n for child in span["children"] for n in names(child))]
+
+        chain = names(root)
+        for function in ("traced-create", "traced-notify", "traced-archive"):
+            assert any(function in name for name in chain), (function, chain)
