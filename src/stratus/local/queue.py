@@ -107,11 +107,13 @@ _SCHEMA = [
     DROP INDEX messages_by_queue;
     CREATE INDEX messages_by_visibility ON messages (queue, visible_at, seq)
     """,
+    # The sender's trace header travels with the message (SQS's AWSTraceHeader system attribute).
+    "ALTER TABLE messages ADD COLUMN trace TEXT",
 ]
 
 _COLUMNS = (
     "seq, message_id, body, attributes, md5_body, md5_attributes, group_id, dedup_id, sent_at, "
-    "receive_count, first_received_at, source_queue"
+    "receive_count, first_received_at, source_queue, trace"
 )
 
 #: FIFO sequence numbers are this plus the row's seq: large, increasing, never consecutive across queues.
@@ -206,8 +208,8 @@ class LocalQueue(QueueBackend):
                 )
                 cursor = conn.execute(
                     "INSERT INTO messages (queue, message_id, body, attributes, md5_body, md5_attributes, group_id, "
-                    "dedup_id, sent_at, enqueued_at, arrived_at, expires_at, visible_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "dedup_id, sent_at, enqueued_at, arrived_at, expires_at, visible_at, trace) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         self.name,
                         message_id,
@@ -222,6 +224,7 @@ class LocalQueue(QueueBackend):
                         now,
                         now + q.retention,
                         now + delay,
+                        m.trace_header,
                     ),
                 )
                 seq = cursor.lastrowid
@@ -334,7 +337,7 @@ class LocalQueue(QueueBackend):
         rows.sort()
         # RETURNING shows the row after the update; _message expects the receive count before it.
         return [
-            self._message((*row[:9], row[9] - 1, *row[10:12]), self._handle(row[0], row[12]), names, wanted, now, True)
+            self._message((*row[:9], row[9] - 1, *row[10:13]), self._handle(row[0], row[13]), names, wanted, now, True)
             for row in rows
         ]
 
@@ -393,7 +396,7 @@ class LocalQueue(QueueBackend):
         now: float,
         received: bool,
     ) -> Message:
-        seq, message_id, body, packed, md5_body, md5_attrs, group, dedup, sent_at, count, first, source = row
+        seq, message_id, body, packed, md5_body, md5_attrs, group, dedup, sent_at, count, first, source, trace = row
         everything = "All" in names
         attributes: dict[str, str] = {}
 
@@ -402,6 +405,7 @@ class LocalQueue(QueueBackend):
                 attributes[name] = str(value)
 
         put("SenderId", self.cloud.account_id)
+        put("AWSTraceHeader", trace)
         put("SentTimestamp", int(sent_at * 1000))
         put("ApproximateReceiveCount", count + 1 if received else count)
         first_ms = first if first is not None else (now if received else None)

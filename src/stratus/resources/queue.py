@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from stratus.errors import ResourceNotFound, StratusError, ValidationError
+from stratus.observability.context import current_header
 from stratus.resources.base import Resource
 
 if TYPE_CHECKING:
@@ -220,6 +221,8 @@ class OutgoingMessage:
     deduplication_id: str | None
     md5_of_body: str
     md5_of_attributes: str | None
+    #: The X-Ray trace header of the sender (SQS's AWSTraceHeader system attribute).
+    trace_header: str | None = None
 
 
 class MoveTask:
@@ -595,7 +598,14 @@ class Queue(Resource[QueueBackend]):
                 "that is not valid for this queue type."
             )
         return OutgoingMessage(
-            body, attrs, delay, group_id, deduplication_id, md5_of_body(body), md5_of_attributes(attrs)
+            body,
+            attrs,
+            delay,
+            group_id,
+            deduplication_id,
+            md5_of_body(body),
+            md5_of_attributes(attrs),
+            current_header(),
         )
 
     def send(
