@@ -173,10 +173,22 @@ class FunctionEngine:
         return {"in_flight": state.in_flight, "environments": state.environments}
 
     # -- synchronous ------------------------------------------------------------------
-    def invoke(self, function: Function, event: Any, *, trace_id: str | None = None, source: str = "invoke") -> Any:
-        """Run ``function`` on ``event`` now; its result, or FunctionError / TooManyRequests."""
+    def invoke(
+        self,
+        function: Function,
+        event: Any,
+        *,
+        trace_id: str | None = None,
+        source: str = "invoke",
+        request_id: str | None = None,
+    ) -> Any:
+        """Run ``function`` on ``event`` now; its result, or FunctionError / TooManyRequests.
+
+        ``request_id`` is given for an asynchronous invocation, which keeps the id ``invoke_async``
+        returned (as Lambda does); otherwise a new one is made.
+        """
         state = self._states[function.qualified_name]
-        request_id = str(uuid.uuid4())
+        request_id = request_id or str(uuid.uuid4())
         if trace_id is None:
             outer = current.get()
             root, parent = (outer.trace_id, outer.span_id) if outer is not None else (None, None)
@@ -390,7 +402,7 @@ class AsyncInvocationPump:
                 parent=trace_id,
                 hub=engine.observability,
             ):
-                result = engine.invoke(function, event, source="async")
+                result = engine.invoke(function, event, source="async", request_id=request_id)
         except TooManyRequests:
             self._reschedule(request_id, attempts, now + THROTTLE_DELAY)
             return

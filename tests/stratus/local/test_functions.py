@@ -298,3 +298,17 @@ def test_failure_destination_can_be_a_queue_or_an_event_bus() -> None:
         assert body["responsePayload"]["errorMessage"] == "queue me"
         assert seen_on_bus[0]["requestPayload"] == {"b": 2}
         assert seen_on_bus[0]["requestContext"]["condition"] == "RetriesExhausted"
+
+
+def test_async_invocation_keeps_its_request_id() -> None:
+    app = make_app()
+    seen: list[str] = []
+
+    @app.function
+    def remember(event: Any, context: Any) -> None:
+        seen.append(context.aws_request_id)
+
+    with local(app) as env:
+        request_id = remember.invoke_async({})
+        env.settle()
+        assert seen == [request_id]
