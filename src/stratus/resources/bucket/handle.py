@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 from stratus.errors import ValidationError
+from stratus.observability.client_spans import traced
 from stratus.resources.base import Resource
 from stratus.resources.bucket.backend import Body, BucketBackend
 from stratus.resources.bucket.errors import (
@@ -140,6 +141,7 @@ class Bucket(Resource[BucketBackend]):
 
     # Objects
 
+    @traced("PutObject", "S3")
     def put(
         self,
         key: str,
@@ -170,6 +172,7 @@ class Bucket(Resource[BucketBackend]):
             if_none_match=if_none_match,
         )
 
+    @traced("GetObject", "S3")
     def get(
         self,
         key: str,
@@ -193,6 +196,7 @@ class Bucket(Resource[BucketBackend]):
             version_id=normalize_version_id(version_id),
         )
 
+    @traced("HeadObject", "S3")
     def head(
         self,
         key: str,
@@ -221,6 +225,7 @@ class Bucket(Resource[BucketBackend]):
             return False
         return True
 
+    @traced("DeleteObject", "S3")
     def delete(self, key: str, *, version_id: str | None = None) -> DeleteResult:
         """Delete (DeleteObject).
 
@@ -229,6 +234,7 @@ class Bucket(Resource[BucketBackend]):
         validate_key(key)
         return self.backend.delete(key, version_id=normalize_version_id(version_id))
 
+    @traced("DeleteObjects", "S3")
     def delete_many(self, keys: Sequence[str | tuple[str, str | None]]) -> list[DeleteResult]:
         """Delete up to 1000 keys (or (key, version_id) pairs) in one request (DeleteObjects)."""
         if not isinstance(keys, list | tuple):
@@ -247,6 +253,7 @@ class Bucket(Resource[BucketBackend]):
                 items.append((validate_key(item, what=f"keys[{i}]"), None))
         return self.backend.delete_many(items)
 
+    @traced("CopyObject", "S3")
     def copy(
         self,
         source_key: str,
@@ -277,6 +284,7 @@ class Bucket(Resource[BucketBackend]):
 
     # Listing
 
+    @traced("ListObjectsV2", "S3")
     def list(
         self,
         prefix: str = "",
@@ -364,6 +372,7 @@ class Bucket(Resource[BucketBackend]):
         _validate_part_number(part_number)
         return self.backend.upload_part(upload_id, part_number, _body(body, MAX_PART_SIZE, "part body"))
 
+    @traced("CompleteMultipartUpload", "S3")
     def complete_multipart_upload(self, upload_id: str, parts: Sequence[tuple[int, str]]) -> PutResult:
         """Assemble the listed parts, in ascending part order, into the object."""
         _validate_upload_id(upload_id)

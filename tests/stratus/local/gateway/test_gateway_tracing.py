@@ -45,3 +45,22 @@ def test_request_trace_follows_topic_and_async_hops() -> None:
         chain = names(root)
         for function in ("traced-create", "traced-notify", "traced-archive"):
             assert any(function in name for name in chain), (function, chain)
+
+
+def test_bucket_calls_inside_an_invocation_are_client_spans() -> None:
+    app = App("traced")
+    files = app.bucket("files")
+
+    @app.function
+    def save(event: Any, context: Any) -> None:
+        files.put("a.txt", b"x")
+        files.get("a.txt")
+
+    with local(app) as env:
+        save.invoke({})
+        files.put("outside.txt", b"y")  # not traced: nothing is being traced here
+        hub = attach(env.cloud)
+        [summary] = hub.traces.recent_traces(5)
+        spans = hub.traces.spans(summary.trace_id)
+        client = [s["name"] for s in spans if s["kind"] == "client"]
+        assert sorted(client) == ["S3 GetObject traced-files", "S3 PutObject traced-files"]
