@@ -261,7 +261,7 @@ def test_settings_describe_the_declaration(env) -> None:
     assert settings["partition_key"] == ("customer", "S")
     assert settings["sort_key"] == ("at", "N")
     assert settings["stream"] == "NEW_AND_OLD_IMAGES"
-    assert [i["name"] for i in settings["indexes"]] == ["by_status", "by_sku", "by_region", "by_total"]
+    assert [i["name"] for i in settings["indexes"]] == ["by_status", "by_sku", "by_region", "by_total", "by_note"]
     assert settings["indexes"][2]["projection"] == ["total"]
 
 

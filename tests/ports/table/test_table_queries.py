@@ -250,3 +250,43 @@ def test_parallel_scan_segments_cover_every_item_exactly_once(env) -> None:
 def test_parallel_scan_arguments_are_checked(env, kwargs) -> None:
     with pytest.raises(ValidationError):
         env.products.scan(**kwargs)
+
+
+def test_query_filters_cannot_name_the_queried_keys(env) -> None:
+    load_orders(env, 3)
+    with pytest.raises(ValidationError, match="Primary key attribute: at"):
+        env.orders.query(Key("customer").eq("c1"), filter=Attr("at").gt(1))
+    with pytest.raises(ValidationError, match="Primary key attribute: status"):
+        env.orders.query(
+            Key("status").eq("open"), index="by_status", filter="#s <> :x", names={"#s": "status"}, values={":x": "y"}
+        )
+    # other attributes, and the table's keys when querying an index, are fine
+    assert env.orders.query(Key("customer").eq("c1"), filter=Attr("status").eq("open") & Attr("total").gt(0)).count == 1
+    assert env.orders.query(Key("status").eq("open"), index="by_status", filter=Attr("customer").eq("c1")).count == 1
+    assert env.orders.scan(filter=Attr("at").gt(0)).count == 3  # c1 at 1 and 2, c2 at 1
+
+
+def test_local_index_fetches_unprojected_attributes_when_asked(env) -> None:
+    load_orders(env, 4)
+    keys_only = env.orders.query(Key("customer").eq("c1") & Key("note").begins_with("n"), index="by_note").items
+    assert keys_only[0] == {"customer": "c1", "at": 0, "note": "n0"}
+    fetched = env.orders.query(Key("customer").eq("c1"), index="by_note", projection=["note", "total"]).items
+    assert fetched[1] == {"note": "n1", "total": 99}
+    filtered = env.orders.query(Key("customer").eq("c1"), index="by_note", filter=Attr("total").lt(99))
+    assert [i["note"] for i in filtered.items] == ["n2", "n3"]
+    assert set(filtered.items[0]) == {"customer", "at", "note"}
+    # a global index has only what it projects
+    only = env.orders.query(Key("sku").eq("s1"), index="by_sku", filter=Attr("total").lt(1000))
+    assert only.count == 0 and only.scanned_count == 1
+
+
+def test_index_scans_page_through_every_entry(env) -> None:
+    for i in range(12):
+        env.orders.put({"customer": f"c{i % 4}", "at": i, "status": "open" if i % 3 else "done", "total": i})
+    env.orders.put({"customer": "c9", "at": 99})  # in no index but the table
+    by_status = list(env.orders.scan_all(index="by_status", limit=5))
+    assert sorted((i["customer"], i["at"]) for i in by_status) == sorted((f"c{i % 4}", i) for i in range(12))
+    by_total = list(env.orders.scan_all(index="by_total", limit=5))
+    assert len(by_total) == 12
+    halves = [list(env.orders.scan_all(index="by_status", segment=s, total_segments=2, limit=3)) for s in (0, 1)]
+    assert sorted(i["at"] for half in halves for i in half) == list(range(12))

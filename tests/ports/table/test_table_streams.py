@@ -171,3 +171,14 @@ def test_expiry_survives_restart(env) -> None:
     env.restart()
     env.advance(11)
     assert env.sessions.get({"id": "s"}) is None
+
+
+def test_a_change_of_type_alone_is_a_change(streaming) -> None:
+    env = streaming
+    env.news.put({"id": "a", "v": True})
+    env.news.put({"id": "a", "v": 1})
+    env.news.put({"id": "a", "v": "1"})
+    env.news.put({"id": "a", "v": {"1"}})
+    env.news.put({"id": "a", "v": ["1"]})
+    assert [r["eventName"] for r in env.stream(env.news)] == ["INSERT"] + ["MODIFY"] * 4
+    assert env.news.get({"id": "a"}) == {"id": "a", "v": ["1"]}

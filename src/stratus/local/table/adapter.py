@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from stratus.errors import ConditionalCheckFailed, ValidationError
 from stratus.local.table import reads, streams
 from stratus.local.table.codec import pack, unpack
-from stratus.local.table.engine import ITEM, TableEngine, fingerprint
+from stratus.local.table.engine import ITEM, TableEngine
 from stratus.local.table.keys import encode_number
+from stratus.resources.table.backend import MAX_BATCH_GET_BYTES, Read, ReadResult, TableBackend, Write
 from stratus.resources.table.errors import CancellationReason, TransactionCanceled
-from stratus.resources.table.port import Read, ReadResult, TableBackend, Write
 from stratus.resources.table.values import values_equal
 
 if TYPE_CHECKING:
@@ -141,8 +141,12 @@ class LocalTable(TableBackend):
         self.engine.tables[self.name] = self
         if rebuild:
             self._backfill([self.plans[name] for name in rebuild])
+        self._closed = False
         if self.ttl_attribute is not None:
             self._refresh_due()
+            # Under a virtual clock, expire as soon as time jumps, so change-stream readers see
+            # the REMOVE records without waiting for the next call on this table.
+            cloud.clock.subscribe(self._clock_moved)
 
     # -- keys -------------------------------------------------------------------------------
 
@@ -172,11 +176,36 @@ class LocalTable(TableBackend):
                 with self.lock:
                     self.conn.execute(_UPSERT, (self.tid, pk, sk, request.size, blob, None))
                 return None
+        if self.simple:
+            # No index, stream or expiry row: the change is one statement, and holding the
+            # database lock from the read to the write makes the read-modify-write atomic.
+            with self.lock:
+                old, old_row, new, size = self.prepare(self.conn, request, pk, sk)
+                if request.kind != "check" and not self._store_single(pk, sk, old, old_row, new, size):
+                    with self.db.transaction() as conn:  # a large item: two statements
+                        self.store(conn, pk, sk, old, old_row, new, size)
+            return _returned(request, old, new)
         with self.engine.writing() as conn:
             old, old_row, new, size = self.prepare(conn, request, pk, sk)
             if request.kind != "check":
                 self.store(conn, pk, sk, old, old_row, new, size)
         return _returned(request, old, new)
+
+    def _store_single(
+        self, pk: bytes, sk: bytes, old: dict[str, Any] | None, old_row: Any, new: dict[str, Any] | None, size: int
+    ) -> bool:
+        """Write a simple table's change as one autocommitted statement; False when it needs two."""
+        if new is None:
+            if old is not None:
+                self.conn.execute(_DELETE, (self.tid, pk, sk))  # a trigger drops an out-of-line item
+            return True
+        blob = pack(new)
+        if old is not None and len(old_row[0]) == len(blob) and (old_row[0] == blob or _same(old, new)):
+            return True
+        if len(blob) + len(pk) + len(sk) > INLINE_BYTES:
+            return False
+        self.conn.execute(_UPSERT, (self.tid, pk, sk, size, blob, None))
+        return True
 
     def prepare(
         self, conn: Any, request: Write, pk: bytes, sk: bytes
@@ -192,8 +221,7 @@ class LocalTable(TableBackend):
             return old, row, request.item, request.size
         if kind == "delete" or kind == "check":
             return old, row, None if kind == "delete" else old, 0
-        new = request.update.apply(old, request.key)
-        size = self.resource.check_updated(new)
+        new, size = self.resource.check_updated(request.update.apply(old, request.key))
         return old, row, new, size
 
     def store(
@@ -216,7 +244,8 @@ class LocalTable(TableBackend):
             blob = None
         else:
             blob = pack(new)
-            if old is not None and (old_row[0] == blob or _same(old, new)):
+            # Equal items pack to equal lengths (sets are packed sorted); compare deeply only then.
+            if old is not None and len(old_row[0]) == len(blob) and (old_row[0] == blob or _same(old, new)):
                 return False
             if len(blob) + len(pk) + len(sk) <= INLINE_BYTES:
                 conn.execute(_UPSERT, (self.tid, pk, sk, size, blob, None))
@@ -352,8 +381,6 @@ class LocalTable(TableBackend):
         found: list[dict[str, Any]] = []
         unprocessed: list[dict[str, Any]] = []
         total = 0
-        from stratus.resources.table.port import MAX_BATCH_GET_BYTES
-
         with self.db.read() as conn:
             for key in keys:
                 if total >= MAX_BATCH_GET_BYTES:
@@ -378,6 +405,10 @@ class LocalTable(TableBackend):
     def _refresh_due(self) -> None:
         row = self.db.execute("SELECT MIN(due) FROM tbl_ttl WHERE tid = ?", (self.tid,))
         self._next_due = row[0][0] if row and row[0][0] is not None else None
+
+    def _clock_moved(self) -> None:
+        if not self._closed and self._next_due is not None and self.clock.now() >= self._next_due:
+            self.expire_due()
 
     def expire_due(self) -> int:
         """Delete the items whose TTL attribute is due by the clock; return how many."""
@@ -442,6 +473,7 @@ class LocalTable(TableBackend):
                         conn.execute(_INDEX_ADD, (self.tid, plan.iid, key[0], key[1], pk, sk))
 
     def close(self) -> None:
+        self._closed = True
         self.engine.tables.pop(self.name, None)
         self._listeners.clear()
 
@@ -449,10 +481,26 @@ class LocalTable(TableBackend):
         return f"<LocalTable {self.name}>"
 
 
+_SCALARS = (str, bytes, Decimal, bool, type(None))
+
+
 def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether two stored (normalized) items hold the same attributes and values."""
     if old.keys() != new.keys():
         return False
-    return all(values_equal(old[k], new[k]) for k in old)
+    for name, a in old.items():
+        b = new[name]
+        if a is b:
+            continue
+        kind = type(a)
+        if kind is not type(b):
+            return False
+        if kind in _SCALARS:
+            if a != b:
+                return False
+        elif not values_equal(a, b):
+            return False
+    return True
 
 
 def _returned(request: Write, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -470,4 +518,4 @@ def _returned(request: Write, old: dict[str, Any] | None, new: dict[str, Any] | 
     return (before if returns == "UPDATED_OLD" else after) or None
 
 
-__all__ = ["LocalTable", "fingerprint"]
+__all__ = ["LocalTable"]

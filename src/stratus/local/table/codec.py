@@ -35,7 +35,7 @@ def _default(obj: Any) -> msgpack.ExtType:
             return msgpack.ExtType(_SS, _inner(sorted(obj)))
         if isinstance(sample, bytes | bytearray):
             return msgpack.ExtType(_BS, _inner(sorted(bytes(b) for b in obj)))
-        return msgpack.ExtType(_NS, _inner([str(n).encode() for n in obj]))
+        return msgpack.ExtType(_NS, _inner([str(n).encode() for n in sorted(obj)]))
     if isinstance(obj, bytearray | memoryview):
         return bytes(obj)
     raise TypeError(f"cannot store a {type(obj).__name__} in a table item")

@@ -23,12 +23,10 @@ Items are never cached in Python: the B-tree and SQLite's page cache serve reads
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -139,7 +137,6 @@ class TableEngine:
         self.tables: dict[str, LocalTable] = {}
         #: Tables with new stream records in the open transaction; notified after commit.
         self._pending: set[LocalTable] = set()
-        self._lock = threading.Lock()
 
     def register(self, name: str, keys: dict[str, Any], indexes: dict[str, Any], now: float) -> tuple[int, float]:
         """The table id and creation time of ``name``, creating it on first use."""
@@ -242,11 +239,3 @@ class TableEngine:
 
     def close(self) -> None:
         self.tables.clear()
-
-
-def fingerprint(parts: Any) -> str:
-    """A stable digest of a request, for client-token comparison."""
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
-EngineFactory = Callable[[], TableEngine]

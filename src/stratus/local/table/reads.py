@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from stratus.local.table.codec import unpack
 from stratus.local.table.engine import ITEM
 from stratus.local.table.keys import successor
-from stratus.resources.table.port import MAX_PAGE_BYTES, Read, ReadResult
+from stratus.resources.table.backend import MAX_PAGE_BYTES, Read, ReadResult
 
 if TYPE_CHECKING:
     from stratus.local.table.adapter import Encoder, LocalTable
@@ -111,9 +111,13 @@ def read(table: LocalTable, request: Read) -> ReadResult:
     """One page of a query or scan."""
     sql, params = _query_sql(table, request) if request.key_condition is not None else _scan_sql(table, request)
     index = request.index
-    narrow = index is not None and index.projection_type != "ALL"
     filt = request.filter
     proj = request.projection
+    narrow = index is not None and index.projection_type != "ALL"
+    # A local index fetches attributes it does not project from the table when a filter or
+    # a projection names them; a global index has only what it projects.
+    fetches = narrow and index is not None and not index.is_global
+    narrow_result = narrow and proj is None
     count_only = request.count_only
     limit = request.limit
     items: list[dict[str, Any]] = []
@@ -134,13 +138,19 @@ def read(table: LocalTable, request: Read) -> ReadResult:
                     count += 1
                 else:
                     item = unpack(blob)
-                    if narrow:
+                    if narrow and not fetches:
                         assert index is not None
                         item = index.project(item)
                     if filt is None or filt.evaluate(item):
                         count += 1
                         if not count_only:
-                            items.append(item if proj is None else proj.apply(item))
+                            if proj is not None:
+                                items.append(proj.apply(item))
+                            elif narrow_result and fetches:
+                                assert index is not None
+                                items.append(index.project(item))
+                            else:
+                                items.append(item)
                 if limit is not None and scanned >= limit:
                     more = True
                     break

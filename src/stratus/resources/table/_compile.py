@@ -17,6 +17,7 @@ from stratus.errors import ValidationError
 from stratus.resources.table.expressions import (
     Condition,
     KeyCondition,
+    Operand,
     Projection,
     Update,
     check_unused,
@@ -142,6 +143,20 @@ def update_and_condition(
     return parsed, cond
 
 
+def _top_level_names(node: Any, found: set[str]) -> set[str]:
+    """The top-level attributes a condition tree reads (walking its nodes' slots)."""
+    path = getattr(node, "path", None)
+    if isinstance(node, Operand) and path is not None and hasattr(path, "name"):
+        found.add(path.name)
+    fields = [getattr(node, slot, None) for cls in type(node).__mro__ for slot in getattr(cls, "__slots__", ())]
+    fields += list(getattr(node, "__dict__", {}).values())
+    for child in fields:
+        for item in child if isinstance(child, list | tuple) else (child,):
+            if isinstance(item, Condition | Operand):
+                _top_level_names(item, found)
+    return found
+
+
 def _key_type_error() -> ValidationError:
     return ValidationError(
         "One or more parameter values were invalid: Condition parameter type does not match schema type"
@@ -174,6 +189,13 @@ def query_parts(
         raise ValidationError("Cannot specify the ProjectionExpression when choosing to get only the Count")
     _finish(names, values, kc if isinstance(key_condition, str) else None, filt, proj)
     kc = kc.resolve(partition.name, sort.name if sort else None)
+    if filt is not None:
+        for attribute in (partition, sort):
+            if attribute is not None and attribute.name in _top_level_names(filt, set()):
+                raise ValidationError(
+                    "Filter Expression can only contain non-primary key attributes: "
+                    f"Primary key attribute: {attribute.name}"
+                )
     if type_of(kc.partition[1]) != partition.type:
         raise _key_type_error()
     condition = kc.sort

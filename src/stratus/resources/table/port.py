@@ -10,14 +10,21 @@ the boto3 adapter reject exactly the same requests with the same messages.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from stratus.errors import ValidationError
 from stratus.resources.base import Resource
 from stratus.resources.table import _compile as compile
+from stratus.resources.table.backend import (
+    MAX_BATCH_GET_BYTES,
+    MAX_PAGE_BYTES,
+    Page,
+    Read,
+    ReadResult,
+    TableBackend,
+    Write,
+)
 from stratus.resources.table.cursor import decode_cursor, encode_cursor
 from stratus.resources.table.fastpath import check_size, prepare_item
 from stratus.resources.table.schema import GlobalIndex, IndexSchema, KeySpec, LocalIndex, Schema
@@ -27,110 +34,18 @@ if TYPE_CHECKING:
     from stratus.app import App
     from stratus.resources.table.transactions import TxAction, TxGet
 
+__all__ = ["MAX_BATCH_GET_BYTES", "MAX_PAGE_BYTES", "Page", "Read", "ReadResult", "Table", "TableBackend", "Write"]
+
 StreamView = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
 Returns = Literal["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"]
 Select = Literal["ALL", "COUNT"]
 
 STREAM_VIEWS = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 RETURNS = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
-#: Read data a query or scan examines per page before it stops (filters apply after).
-MAX_PAGE_BYTES = 1024 * 1024
 MAX_BATCH_GET = 100
 MAX_BATCH_WRITE = 25
 MAX_BATCH_WRITE_BYTES = 16 * 1024 * 1024
-MAX_BATCH_GET_BYTES = 16 * 1024 * 1024
 MAX_SEGMENTS = 1_000_000
-
-
-@dataclass
-class Page:
-    """One page of a query or scan. ``cursor`` is None on the last page; pass it back to continue."""
-
-    items: list[dict[str, Any]]
-    cursor: str | None
-    count: int
-    scanned_count: int
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-
-@dataclass
-class Read:
-    """A checked query or scan request, as the backend receives it."""
-
-    index: IndexSchema | None
-    key_condition: Any = None  # expressions.KeyCondition (queries)
-    filter: Any = None  # expressions.Condition
-    projection: Any = None  # expressions.Projection
-    limit: int | None = None
-    start_key: dict[str, Any] | None = None
-    forward: bool = True
-    count_only: bool = False
-    consistent: bool = False
-    segment: int | None = None
-    total_segments: int | None = None
-
-
-@dataclass
-class ReadResult:
-    """What a backend returns for a query or scan page."""
-
-    items: list[dict[str, Any]]
-    last_key: dict[str, Any] | None
-    count: int
-    scanned_count: int
-
-
-@dataclass(slots=True)
-class Write:
-    """A checked single-item write (put, update or delete). For a put, ``key`` may be the item."""
-
-    kind: Literal["put", "update", "delete", "check"]
-    key: dict[str, Any]
-    item: dict[str, Any] | None = None  # put
-    size: int = 0  # put: the item's size
-    update: Any = None  # expressions.Update
-    condition: Any = None  # expressions.Condition
-    returns: str = "NONE"
-    return_old_on_condition_failure: bool = False
-
-
-class TableBackend(ABC):
-    """What an adapter implements for one table. Requests arrive checked and parsed."""
-
-    @abstractmethod
-    def write(self, request: Write) -> dict[str, Any] | None:
-        """Do a put/update/delete; return the item ``request.returns`` asks for (None for NONE).
-
-        Raises ConditionalCheckFailed (with ``item`` when asked) when the condition is false,
-        and ValidationError when an update cannot apply.
-        """
-
-    @abstractmethod
-    def get(self, key: dict[str, Any], projection: Any, consistent: bool) -> dict[str, Any] | None: ...
-
-    @abstractmethod
-    def read(self, request: Read) -> ReadResult:
-        """One page of a query (``request.key_condition`` set) or a scan."""
-
-    @abstractmethod
-    def batch_get(self, keys: list[dict[str, Any]], projection: Any, consistent: bool) -> tuple[list, list]:
-        """Items found (any order) and keys left unprocessed."""
-
-    @abstractmethod
-    def batch_write(self, puts: list[tuple[dict[str, Any], int]], deletes: list[dict[str, Any]]) -> list[Any]:
-        """Write every request (no conditions); return the unprocessed ones."""
-
-    @abstractmethod
-    def transact_write(self, actions: list[TxAction], client_token: str | None, fingerprint: str) -> None:
-        """All-or-nothing across the actions' tables; raises TransactionCanceled."""
-
-    @abstractmethod
-    def transact_get(self, gets: list[TxGet]) -> list[dict[str, Any] | None]: ...
 
 
 class Table(Resource[TableBackend]):
@@ -180,12 +95,12 @@ class Table(Resource[TableBackend]):
         check_size(size)
         return clean, size
 
-    def check_updated(self, item: dict[str, Any]) -> int:
-        """Check an item an update produced; return its size."""
+    def check_updated(self, item: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """Check an item an update produced; return it normalized, and its size."""
         clean, size = prepare_item(item)
         self._check_item(clean)
         check_size(size, "Item size to update has exceeded the maximum allowed size")
-        return size
+        return clean, size
 
     # -- single items -----------------------------------------------------------------------
 

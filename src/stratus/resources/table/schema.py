@@ -237,28 +237,48 @@ class Schema:
             raise
 
     def _compile_key_check(self) -> Any:
-        """A fast key check for string and binary keys that falls back to :meth:`check_key_fully`."""
+        """A fast check for well-formed keys that falls back to :meth:`check_key_fully`."""
         slow = self.check_key_fully
         attributes = [a for a in (self.partition, self.sort) if a is not None]
-        if any(a.type == "N" for a in attributes):
-            return slow
-        exact = {"S": str, "B": bytes}
         limits = (MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES)
         checks = [
-            (a.name, exact[a.type], limit // 4 if a.type == "S" else limit)
+            (a.name, a.type, limit // 4 if a.type == "S" else limit)
             for a, limit in zip(attributes, limits, strict=False)
         ]
         count = len(checks)
         missing = _MISSING
+        int_limit = 10**38
 
         def check_key(key: object) -> dict[str, Any]:
             if type(key) is not dict or len(key) != count:
                 return slow(key)
+            out: dict[str, Any] = {}
+            value: Any
             for name, kind, limit in checks:
                 value = key.get(name, missing)
-                if type(value) is not kind or not 0 < len(value) <= limit:
+                if kind == "S":
+                    if type(value) is not str or not 0 < len(value) <= limit:
+                        return slow(key)
+                elif kind == "B":
+                    if type(value) is not bytes or not 0 < len(value) <= limit:
+                        return slow(key)
+                elif type(value) is int and -int_limit < value < int_limit:
+                    value = Decimal(value)
+                elif type(value) is Decimal:
+                    _, digits, exponent = value.as_tuple()
+                    if not (
+                        digits
+                        and digits[-1] != 0
+                        and isinstance(exponent, int)
+                        and exponent <= 0
+                        and len(digits) <= 38
+                        and -130 <= value.adjusted() <= 125
+                    ):
+                        return slow(key)
+                else:
                     return slow(key)
-            return dict(key)
+                out[name] = value
+            return out
 
         return check_key
 

@@ -111,7 +111,8 @@ def transact_write(actions: Sequence[TxAction], client_token: str | None = None)
         size += action.write.size
     if size > MAX_TRANSACTION_BYTES:
         raise ValidationError("Transaction request size exceeds the maximum allowed size of 4 MB")
-    actions[0].table.backend.transact_write(actions, client_token, fingerprint_of(actions))
+    fingerprint = fingerprint_of(actions) if client_token is not None else ""
+    actions[0].table.backend.transact_write(actions, client_token, fingerprint)
 
 
 def transact_get(gets: Sequence[TxGet]) -> list[dict[str, Any] | None]:

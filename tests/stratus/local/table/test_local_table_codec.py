@@ -41,3 +41,9 @@ def test_unknown_types_are_refused() -> None:
 def test_unknown_extension_types_are_not_executed() -> None:
     data = msgpack.packb({"x": msgpack.ExtType(42, b"whatever")})
     assert unpack(data)["x"] == msgpack.ExtType(42, b"whatever")
+
+
+def test_number_sets_pack_the_same_whatever_their_order() -> None:
+    a = {Decimal(i) for i in range(50)}
+    b = set(sorted(a, reverse=True))
+    assert pack({"n": a}) == pack({"n": b})
