@@ -111,3 +111,20 @@ def test_startup_and_shutdown_hooks_run_once_in_order() -> None:
         env.startup()
         env.startup()
     assert calls == ["start-a", "start-b", "stop-b", "stop-a"]
+
+
+def test_migrations_may_contain_triggers_and_literal_semicolons(tmp_path) -> None:
+    db = Database(tmp_path / "t.db")
+    db.migrate(
+        "demo",
+        [
+            """
+            CREATE TABLE t (v TEXT);
+            CREATE TABLE log (v TEXT);
+            CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log VALUES ('a;b'); END;
+            INSERT INTO t VALUES ('x;y')
+            """
+        ],
+    )
+    assert db.execute("SELECT v FROM t") == [("x;y",)]
+    assert db.execute("SELECT v FROM log") == [("a;b",)]

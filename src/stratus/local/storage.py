@@ -105,8 +105,18 @@ class Database:
 
 
 def _split_statements(script: str) -> list[str]:
-    """Split a DDL script on ';' (DDL here never contains ';' inside literals)."""
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """Split a script into complete statements (a ';' inside a literal or a trigger body does not split)."""
+    statements: list[str] = []
+    current = ""
+    for piece in script.split(";"):
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            if current.strip(" \n\t;"):
+                statements.append(current.strip())
+            current = ""
+    if current.strip(" \n\t;"):
+        statements.append(current.strip())
+    return statements
 
 
 class Storage:

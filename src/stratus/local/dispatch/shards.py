@@ -104,7 +104,7 @@ class TableStreamShards:
         self.table = table
         self.backend = table.backend
         self.cloud = cloud
-        self.arn = cloud.arn("dynamodb", f"table/{table.qualified_name}/stream/local")
+        self.arn = table.backend.stream_arn
 
     def shards(self) -> list[ShardInfo]:
         return [ShardInfo(TABLE_SHARD, (), False)]
