@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
 
@@ -44,7 +45,12 @@ def utc_datetime(clock: Clock) -> datetime:
 
 def iso8601(epoch: float) -> str:
     """AWS's timestamp text: ``2024-01-02T03:04:05Z`` (second precision, as EventBridge writes it)."""
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _iso_second(int(epoch // 1))
+
+
+@lru_cache(maxsize=4096)
+def _iso_second(second: int) -> str:
+    return datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class SystemClock:

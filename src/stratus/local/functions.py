@@ -150,7 +150,8 @@ class FunctionEngine:
         self.clock = cloud.clock
         self.db = cloud.storage.database("functions")
         self.db.migrate("async_invocations", _MIGRATIONS)
-        self.logs = LogSink(cloud.state_dir / "logs")
+        self.logs = LogSink.for_folder(cloud.state_dir / "logs")
+        cloud.add_pump(self.logs)
         self.watchdog = Watchdog()
         self.functions: dict[str, Function] = {}
         self._states: dict[str, _FunctionState] = {}
@@ -356,7 +357,7 @@ class FunctionEngine:
 
     def close(self) -> None:
         self.watchdog.stop()
-        self.logs.close()
+        self.logs.release()
 
 
 class AsyncInvocationPump:

@@ -25,6 +25,10 @@ _clear_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void
 )
 
 
+#: How late a timeout may fire: the watchdog checks deadlines this often while any is armed.
+TICK = 0.05
+
+
 class HandlerTimedOut(BaseException):  # BaseException: a handler's `except Exception` must not swallow it
     """Raised inside a handler's thread when its deadline passes."""
 
@@ -56,8 +60,8 @@ class Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="stratus-watchdog", daemon=True)
                 self._thread.start()
-            elif self._heap[0][1] == token:
-                self._wake.notify()
+            elif len(self._armed) == 1:
+                self._wake.notify()  # from idle to watching
         return token
 
     def disarm(self, token: int) -> bool:
@@ -72,6 +76,8 @@ class Watchdog:
             return False
 
     def _run(self) -> None:
+        # Disarmed deadlines stay in the heap until they pass (removing them would cost every call);
+        # the thread polls on a short tick while anything is armed instead of waking per deadline.
         with self._lock:
             while not self._stopped:
                 now = time.monotonic()
@@ -81,8 +87,7 @@ class Watchdog:
                     if thread_id is not None:
                         self._fired.add(token)
                         _set_async_exc(thread_id, HandlerTimedOut)
-                timeout = (self._heap[0][0] - now) if self._heap else None
-                self._wake.wait(timeout)
+                self._wake.wait(TICK if self._armed else None)
 
     def stop(self) -> None:
         with self._lock:

@@ -73,7 +73,7 @@ class Observability:
         self.metrics = MetricStore(cloud.storage.database("metrics"), self.clock)
         self.traces = TraceStore(cloud.storage.database("traces"), self.clock)
         self.tracer = Tracer(self.clock)
-        self.logs = LogSink(cloud.state_dir / "logs")
+        self.logs = LogSink.for_folder(cloud.state_dir / "logs")
         self.exporter = SqliteSpanExporter(self.traces)
         self.otlp = otlp_processor()
         attributes = {"cloud.region": cloud.region}
@@ -256,7 +256,7 @@ class Observability:
         finally:
             if self.otlp is not None:
                 self.otlp.shutdown()
-            self.logs.close()
+            self.logs.release()
             from stratus.observability.context import _active_hub
 
             if _active_hub[0] is self:

@@ -169,6 +169,11 @@ def query_logs(
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValidationError("limit must be a positive integer")
+    from stratus.local.logs import LogSink
+
+    sink = LogSink.existing(Path(state_dir) / "logs")
+    if sink is not None:  # lines written in this process but not yet flushed
+        sink.flush()
     matcher = _Filter(function, request_id, trace_id, to_epoch(since, now), to_epoch(until, now), text)
     found: list[tuple[float, int, dict[str, Any]]] = []
     order = 0
@@ -218,8 +223,13 @@ def tail(
         limit=limit,
     )
     offsets: dict[Path, int] = {path: path.stat().st_size for path in _streams(folder, stream)}
+    from stratus.local.logs import LogSink
+
     while stop is None or not stop():
         sleep(poll)
+        sink = LogSink.existing(folder)
+        if sink is not None:  # written in this process, not yet flushed
+            sink.flush()
         for path in _streams(folder, stream):
             start = offsets.get(path, 0)
             size = path.stat().st_size

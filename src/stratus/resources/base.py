@@ -58,14 +58,12 @@ class Resource(Generic[B], metaclass=_Declared):
     def __init__(self, app: App, name: str) -> None:
         self.app = app
         self.name = validate_name(self.kind, name, max_length=self.max_name_length)
+        #: The name that is unique across every system: ``<app>-<resource>``.
+        self.qualified_name = f"{app.name}-{name}"
         self._backend: B | None = None
         if (self.kind, name) in app._resources:
             raise ValidationError(f"app {app.name!r} already declares a {self.kind} named {name!r}")
 
-    @property
-    def qualified_name(self) -> str:
-        """The name that is unique across every system: ``<app>-<resource>``."""
-        return f"{self.app.name}-{self.name}"
 
     @property
     def backend(self) -> B:
