@@ -32,6 +32,8 @@ class Row:
     other: Figures | None = None
     other_name: str = "moto"
     target: str = ""
+    #: For rows that measure a duration rather than a rate: shown instead of ops/s.
+    seconds: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -77,6 +79,9 @@ def format_rows(rows: list[Row]) -> str:
     for r in rows:
         other = f"{r.other.ops_per_s:,.0f} ({r.other_name})" if r.other else "—"
         ratio = f"{r.ratio:,.1f}x" if r.ratio is not None else "—"
+        if r.seconds is not None:
+            lines.append(f"| {r.group} | {r.name} | {r.seconds:.2f} s | — | — | — | — | {r.target} |")
+            continue
         lines.append(
             f"| {r.group} | {r.name} | {r.stratus.ops_per_s:,.0f} | {r.stratus.p50_us:,.1f} | "
             f"{r.stratus.p99_us:,.1f} | {other} | {ratio} | {r.target} |"
