@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
 
 from stratus.errors import ValidationError
@@ -164,6 +164,8 @@ class App:
         on_failure: Resource[Any] | None = None,
         environment: dict[str, str] | None = None,
         description: str = "",
+        deployment: str | None = None,
+        uses: Sequence[Resource[Any]] = (),
     ) -> Callable[[Handler], Function]: ...
 
     def function(self, handler: Handler | None = None, /, **settings: Any) -> Any:  # type: ignore[misc]

@@ -31,12 +31,14 @@ def version() -> None:
 
 
 def _mount() -> None:
-    from stratus.cli import events, observe, up, workflow
+    from stratus.cli import aws, events, observe, up, workflow
 
     app.command(name="up")(up.up)
     app.command(name="logs")(observe.logs)
     app.command(name="metrics")(observe.metrics)
     app.command(name="traces")(observe.traces)
+    app.command(name="synth")(aws.synth)
+    app.command(name="deploy")(aws.deploy)
     app.add_typer(events.app, name="events")
     app.add_typer(workflow.app, name="workflow")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ Handler = Callable[..., Any]
 
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 DESTINATION_KINDS = ("queue", "topic", "event_bus", "function")
+DEPLOYMENTS = ("canary", "linear", "all-at-once")
 
 
 class FunctionError(StratusError):
@@ -104,6 +105,8 @@ class Function(Resource[FunctionBackend]):
         on_failure: Resource[Any] | None = None,
         environment: dict[str, str] | None = None,
         description: str = "",
+        deployment: str | None = None,
+        uses: Sequence[Resource[Any]] = (),
     ) -> None:
         super().__init__(app, name)
         if not _FUNCTION_NAME.match(name):
@@ -125,6 +128,11 @@ class Function(Resource[FunctionBackend]):
                 raise ValidationError(
                     f"function {name!r}: {label} must be a queue, topic, event bus or function, got {dest!r}"
                 )
+        if deployment is not None and deployment not in DEPLOYMENTS:
+            raise ValidationError(f"function {name!r}: deployment must be one of {', '.join(DEPLOYMENTS)}")
+        for used in uses:
+            if not isinstance(used, Resource) or used.app is not app:
+                raise ValidationError(f"function {name!r}: uses= takes resources of this app, got {used!r}")
         if environment is not None and not all(
             isinstance(k, str) and isinstance(v, str) for k, v in environment.items()
         ):
@@ -140,6 +148,10 @@ class Function(Resource[FunctionBackend]):
         self.on_failure = on_failure
         self.environment = dict(environment or {})
         self.description = description
+        #: Release strategy on AWS (alias + CodeDeploy): canary, linear or all-at-once.
+        self.deployment = deployment
+        #: Resources the handler uses that reading its code cannot see (for least-privilege IAM).
+        self.uses = tuple(uses)
         self.is_async = inspect.iscoroutinefunction(handler)
         self.triggers: list[Trigger] = []
         #: The typed event class (powertools data class) the handler receives, when its sources agree on one.
@@ -185,6 +197,8 @@ class Function(Resource[FunctionBackend]):
             "on_failure": self.on_failure.name if self.on_failure else None,
             "environment": dict(self.environment),
             "handler": f"{self.handler.__module__}.{self.handler.__qualname__}",
+            "deployment": self.deployment,
+            "uses": [f"{r.kind}:{r.name}" for r in self.uses],
         }
 
 

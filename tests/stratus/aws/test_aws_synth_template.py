@@ -212,7 +212,7 @@ def test_http_api_routes_authorizer_cors_and_throttling(full: dict[str, Any]) ->
     assert jwt["JwtConfiguration"]["audience"] == [{"Ref": "UserPoolUsersClientWeb"}]
     (route,) = resources["FunctionCreateOrder"]["Properties"]["Events"].values()
     assert route["Type"] == "HttpApi"
-    assert route["Properties"]["Path"] == "/awsfull/orders"
+    assert route["Properties"]["Path"] == "/orders"  # no local mount prefix: each API has its own domain
     assert route["Properties"]["Method"] == "POST"
     assert route["Properties"]["Auth"] == {"Authorizer": "UsersJwt", "AuthorizationScopes": ["openid"]}
     assert route["Properties"]["RouteSettings"] == {"ThrottlingBurstLimit": 10, "ThrottlingRateLimit": 5.0}

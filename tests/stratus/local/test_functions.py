@@ -312,3 +312,19 @@ def test_async_invocation_keeps_its_request_id() -> None:
         request_id = remember.invoke_async({})
         env.settle()
         assert seen == [request_id]
+
+
+def test_deployment_and_uses_settings_are_validated() -> None:
+    app = make_app()
+    table = app.queue("side")
+
+    def handler(event: Any, context: Any) -> None:
+        return None
+
+    fn = app.function(name="rel", deployment="canary", uses=[table])(handler)
+    assert fn.settings()["deployment"] == "canary" and fn.settings()["uses"] == ["queue:side"]
+    with pytest.raises(ValidationError, match="deployment must be one of"):
+        app.function(name="rel2", deployment="blue-green")(handler)
+    other = App("other-app").queue("theirs")
+    with pytest.raises(ValidationError, match="uses= takes resources of this app"):
+        app.function(name="rel3", uses=[other])(handler)

@@ -93,7 +93,7 @@ def http_api(resource: Any, synth: Synthesizer) -> None:
     synth.template.add(aid, "AWS::Serverless::HttpApi", properties)
     synth.template.output(
         f"{aid}Url",
-        {"Fn::Sub": f"https://${{{aid}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}{resource.prefix}"},
+        {"Fn::Sub": f"https://${{{aid}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"},
         f"Base URL of {where}",
     )
 

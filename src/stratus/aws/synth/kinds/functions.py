@@ -115,7 +115,9 @@ def _http_event(route: Any) -> dict[str, Any]:
     properties: dict[str, Any] = {"ApiId": ref(api), "PayloadFormatVersion": "2.0"}
     if not route.is_default:
         properties["Method"] = route.method
-        properties["Path"] = f"{api.prefix}{route.path}" if route.path != "/" or not api.prefix else api.prefix
+        # The local gateway mounts each API under a prefix; on AWS each API has its own domain, so the
+        # route's own path is the path (and the event's rawPath/routeKey match what runs locally).
+        properties["Path"] = route.path
     properties["TimeoutInMillis"] = int(route.timeout * 1000)
     if route.authorizer is not None and is_native(route.authorizer):
         properties["Auth"] = {"Authorizer": authorizer_name(route.authorizer)}
