@@ -1,0 +1,95 @@
+"""What every boto3 adapter needs from the cloud it is bound to: identity, clients, clock.
+
+Adapters are constructed as ``Adapter(resource, cloud)`` and reach AWS only through the three
+functions below, so they work with :class:`stratus.aws.cloud.AwsCloud` and with any smaller
+object (a test's stand-in) that offers part of its surface:
+
+``physical_id(resource, cloud, suffix="")``
+    ``cloud.physical_id(resource)`` (or ``cloud.physical_id(resource, suffix)``) when the cloud has
+    that method; otherwise the environment variable ``STRATUS_<KIND>_<NAME>[_<SUFFIX>]`` with
+    ``KIND`` the resource kind upper-cased and ``NAME`` the declared name upper-cased with every
+    character outside ``[A-Z0-9]`` replaced by ``_``. Unset: :class:`stratus.errors.NotBound`.
+``client(service, cloud)``
+    ``cloud.client(service)`` when the cloud has that method; otherwise one cached
+    ``boto3.client(service)`` per (service, region, endpoint), with the region from
+    ``AWS_REGION``/``AWS_DEFAULT_REGION`` (default ``us-east-1``) and the endpoint from
+    ``STRATUS_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL`` when set; S3 clients sign with SigV4
+    (``signature_version="s3v4"``), which presigned URLs need.
+``clock(cloud)``
+    ``cloud.clock`` when present, else a :class:`stratus.clock.SystemClock`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from typing import Any
+
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from stratus.clock import Clock, SystemClock
+from stratus.errors import NotBound
+
+__all__ = ["ClientError", "client", "clock", "env_variable", "error_code", "error_message", "physical_id"]
+
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]")
+_clients: dict[tuple[str, str, str | None], Any] = {}
+_lock = threading.Lock()
+
+
+def env_variable(resource: Any, suffix: str = "") -> str:
+    """``STRATUS_<KIND>_<NAME>[_<SUFFIX>]`` for ``resource``."""
+    base = f"STRATUS_{resource.kind.upper()}_{_NOT_ALNUM.sub('_', resource.name.upper())}"
+    return f"{base}_{suffix}" if suffix else base
+
+
+def physical_id(resource: Any, cloud: Any, suffix: str = "") -> str:
+    """The physical identity (name, URL or ARN) of ``resource`` on AWS."""
+    method = getattr(cloud, "physical_id", None)
+    if callable(method):
+        return str(method(resource, suffix) if suffix else method(resource))
+    variable = env_variable(resource, suffix)
+    value = os.environ.get(variable)
+    if not value:
+        raise NotBound(
+            f"{resource.kind} {resource.name!r} has no physical identity on AWS: the environment variable "
+            f"{variable} is not set"
+        )
+    return value
+
+
+def client(service: str, cloud: Any) -> Any:
+    """A boto3 client for ``service``: the cloud's own, or one made from the environment."""
+    method = getattr(cloud, "client", None)
+    if callable(method):
+        return method(service)
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    endpoint = os.environ.get("STRATUS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL") or None
+    key = (service, region, endpoint)
+    with _lock:
+        made = _clients.get(key)
+        if made is None:
+            import boto3
+
+            # S3 presigned URLs must be SigV4 (7-day expiry, every region); other services use defaults.
+            config = Config(signature_version="s3v4") if service == "s3" else None
+            made = boto3.client(service, region_name=region, endpoint_url=endpoint, config=config)
+            _clients[key] = made
+        return made
+
+
+def clock(cloud: Any) -> Clock:
+    """The cloud's clock, or the system clock."""
+    found = getattr(cloud, "clock", None)
+    return found if found is not None else SystemClock()
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a botocore ClientError (``ConditionalCheckFailedException``...)."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def error_message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", "") or error)

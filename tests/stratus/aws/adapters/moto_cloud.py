@@ -1,0 +1,234 @@
+"""A stand-in cloud for running the port suites' ``aws`` parameter on moto, in-process.
+
+``MotoCloud`` offers what the adapters reach through ``stratus.aws.adapters._context``:
+``physical_id(resource[, suffix])``, ``client(service)`` and ``clock``. A fixture opens
+``moto_cloud()`` (moto's ``mock_aws`` with dummy credentials), creates each resource in moto
+with the ``create_*`` helpers (which record the physical identity) and binds the handle to
+its adapter with ``cloud.bind(resource, AdapterClass)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from moto import mock_aws
+
+from stratus.clock import Clock, SystemClock
+from stratus.errors import NotBound
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
+_CLIENTS: dict[str, Any] = {}
+
+
+class MotoCloud:
+    """Physical identities, clients and a clock for adapters under moto."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.region = REGION
+        self.account_id = ACCOUNT
+        self.clock: Clock = clock or SystemClock()
+        self.ids: dict[tuple[str, str, str], str] = {}
+        self._bound: list[Any] = []
+
+    def physical_id(self, resource: Any, suffix: str = "") -> str:
+        try:
+            return self.ids[(resource.kind, resource.name, suffix)]
+        except KeyError:
+            raise NotBound(f"{resource.kind} {resource.name!r} was not created in moto") from None
+
+    def set_id(self, resource: Any, value: str, suffix: str = "") -> None:
+        self.ids[(resource.kind, resource.name, suffix)] = value
+
+    def client(self, service: str) -> Any:
+        # Clients are made once per test session (making one costs more than most moto calls);
+        # moto intercepts them whenever a mock is active.
+        made = _CLIENTS.get(service)
+        if made is None:
+            # moto serves DynamoDB Streams on the regional endpoint only, not the account-based one
+            # botocore derives from the stream ARN.
+            config = None
+            if service == "dynamodbstreams":
+                config = Config(account_id_endpoint_mode="disabled")
+            elif service == "s3":
+                config = Config(signature_version="s3v4")  # SigV4 presigned URLs, as on AWS today
+            made = boto3.client(service, region_name=self.region, config=config)
+            _CLIENTS[service] = made
+        return made
+
+    def bind(self, resource: Any, adapter: Any) -> Any:
+        backend = adapter(resource, self)
+        resource.bind(backend)
+        self._bound.append(resource)
+        return backend
+
+    def close(self) -> None:
+        for resource in reversed(self._bound):
+            resource.unbind()
+        self._bound.clear()
+
+
+@contextmanager
+def moto_cloud(clock: Clock | None = None) -> Iterator[MotoCloud]:
+    """moto's in-process AWS (dummy credentials) and a cloud over it."""
+    saved = {k: os.environ.get(k) for k in (*_CREDENTIALS, "AWS_ENDPOINT_URL", "STRATUS_ENDPOINT_URL")}
+    os.environ.update(_CREDENTIALS)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ.pop("STRATUS_ENDPOINT_URL", None)
+    try:
+        with mock_aws():
+            cloud = MotoCloud(clock)
+            try:
+                yield cloud
+            finally:
+                cloud.close()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+# -- creating resources in moto the way the synthesized template would ------------------------
+
+
+def create_table(cloud: MotoCloud, table: Any) -> str:
+    """A DynamoDB table for a ``Table`` handle: keys, indexes, stream and TTL as declared."""
+    schema = table.schema
+    name = table.qualified_name
+    types: dict[str, str] = {}
+
+    def key_schema(partition: Any, sort: Any) -> list[dict[str, str]]:
+        out = [{"AttributeName": partition.name, "KeyType": "HASH"}]
+        types[partition.name] = partition.type
+        if sort is not None:
+            out.append({"AttributeName": sort.name, "KeyType": "RANGE"})
+            types[sort.name] = sort.type
+        return out
+
+    params: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": key_schema(schema.partition, schema.sort),
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    globals_: list[dict[str, Any]] = []
+    locals_: list[dict[str, Any]] = []
+    for index in schema.indexes.values():
+        projection: dict[str, Any] = {"ProjectionType": index.projection_type}
+        if index.projection_type == "INCLUDE":
+            projection["NonKeyAttributes"] = list(index.include)
+        entry = {
+            "IndexName": index.name,
+            "KeySchema": key_schema(index.partition, index.sort),
+            "Projection": projection,
+        }
+        (globals_ if index.is_global else locals_).append(entry)
+    if globals_:
+        params["GlobalSecondaryIndexes"] = globals_
+    if locals_:
+        params["LocalSecondaryIndexes"] = locals_
+    params["AttributeDefinitions"] = [{"AttributeName": n, "AttributeType": t} for n, t in types.items()]
+    if table.stream_view is not None:
+        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table.stream_view}
+    client = cloud.client("dynamodb")
+    client.create_table(**params)
+    if table.ttl_attribute is not None:
+        client.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
+        )
+    cloud.set_id(table, name)
+    return name
+
+
+def create_queue(cloud: MotoCloud, queue: Any) -> str:
+    """An SQS queue for a ``Queue`` handle (its dead-letter queue must exist already)."""
+    attributes = {
+        "VisibilityTimeout": str(queue.visibility_timeout),
+        "DelaySeconds": str(queue.delay),
+        "MessageRetentionPeriod": str(queue.retention),
+        "MaximumMessageSize": str(queue.max_message_size),
+        "ReceiveMessageWaitTimeSeconds": str(queue.receive_wait),
+    }
+    if queue.fifo:
+        attributes["FifoQueue"] = "true"
+        if queue.content_based_deduplication:
+            attributes["ContentBasedDeduplication"] = "true"
+    client = cloud.client("sqs")
+    if queue.dead_letter is not None:
+        dlq_url = cloud.physical_id(queue.dead_letter.queue)
+        dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes["RedrivePolicy"] = json.dumps(
+            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.dead_letter.max_receive_count}
+        )
+    url = client.create_queue(QueueName=queue.qualified_name, Attributes=attributes)["QueueUrl"]
+    cloud.set_id(queue, url)
+    return str(url)
+
+
+def create_bucket(cloud: MotoCloud, bucket: Any) -> str:
+    """An S3 bucket for a ``Bucket`` handle (versioned as declared); named as the template names it."""
+    name = f"{bucket.qualified_name}-{ACCOUNT}-{REGION}"
+    client = cloud.client("s3")
+    client.create_bucket(Bucket=name)
+    if bucket.versioning:
+        client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    cloud.set_id(bucket, name)
+    return name
+
+
+class HttpClient:
+    """The slice of an HTTP client the presigned-URL tests use, over ``requests`` (which moto intercepts)."""
+
+    def get(self, url: str, headers: dict[str, str] | None = None) -> Any:
+        import requests
+
+        return requests.get(url, headers=headers or {}, timeout=30)
+
+    def put(self, url: str, content: bytes = b"", headers: dict[str, str] | None = None) -> Any:
+        import requests
+
+        return requests.put(url, data=content, headers=headers or {}, timeout=30)
+
+
+def create_stream(cloud: MotoCloud, stream: Any) -> str:
+    """A Kinesis data stream for a ``Stream`` handle (shards and retention as declared)."""
+    name = stream.qualified_name
+    client = cloud.client("kinesis")
+    client.create_stream(StreamName=name, ShardCount=stream.shards)
+    if stream.retention_hours != 24:
+        client.increase_stream_retention_period(StreamName=name, RetentionPeriodHours=stream.retention_hours)
+    cloud.set_id(stream, name)
+    return name
+
+
+def create_secret(cloud: MotoCloud, secret: Any) -> str:
+    """A Secrets Manager secret with no value yet (as the template creates it)."""
+    client = cloud.client("secretsmanager")
+    arn = client.create_secret(Name=secret.qualified_name, Description=secret.description)["ARN"]
+    cloud.set_id(secret, arn)
+    return str(arn)
+
+
+def create_key(cloud: MotoCloud, key: Any) -> str:
+    """A KMS symmetric key (rotation as declared) with its alias, as the template creates it."""
+    client = cloud.client("kms")
+    arn = client.create_key(Description=key.description, KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["Arn"]
+    if key.rotation_period_days is not None:
+        client.enable_key_rotation(KeyId=arn, RotationPeriodInDays=key.rotation_period_days)
+    client.create_alias(AliasName=f"alias/{key.qualified_name}", TargetKeyId=arn)
+    cloud.set_id(key, arn)
+    return str(arn)
