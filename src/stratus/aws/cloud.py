@@ -206,8 +206,13 @@ class AwsCloud:
         """One boto3 client per service, for this cloud's region and endpoint."""
         with self._lock:
             if service not in self._clients:
+                options: dict[str, Any] = {}
+                if service == "s3":  # SigV4 presigned URLs (SigV2 ones don't honour a 7-day expiry)
+                    from botocore.config import Config
+
+                    options["config"] = Config(signature_version="s3v4")
                 self._clients[service] = self._boto_session().client(
-                    service, region_name=self.region, endpoint_url=self.endpoint_url
+                    service, region_name=self.region, endpoint_url=self.endpoint_url, **options
                 )
             return self._clients[service]
 

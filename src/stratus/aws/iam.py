@@ -112,7 +112,14 @@ ACCESS: dict[str, dict[str, tuple[frozenset[str], tuple[str, ...]]]] = {
         "put": (frozenset({"put", "put_events"}), ("events:PutEvents",)),
         "manage": (
             frozenset({"enable_rule", "disable_rule", "replay", "archived"}),
-            ("events:EnableRule", "events:DisableRule", "events:DescribeRule", "events:StartReplay"),
+            (
+                "events:EnableRule",
+                "events:DisableRule",
+                "events:DescribeRule",
+                "events:StartReplay",
+                "events:DescribeEventBus",
+                "events:DescribeArchive",
+            ),
         ),
     },
     "stream": {
@@ -136,7 +143,12 @@ ACCESS: dict[str, dict[str, tuple[frozenset[str], tuple[str, ...]]]] = {
         ),
         "write": (
             frozenset({"put", "update_stage", "rotate", "rotate_if_due"}),
-            ("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage", "secretsmanager:RotateSecret"),
+            (
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecretVersionStage",
+                "secretsmanager:RotateSecret",
+                "secretsmanager:TagResource",
+            ),
         ),
     },
     "key": {
@@ -152,6 +164,8 @@ ACCESS: dict[str, dict[str, tuple[frozenset[str], tuple[str, ...]]]] = {
                 "kms:RotateKeyOnDemand",
                 "kms:ScheduleKeyDeletion",
                 "kms:CancelKeyDeletion",
+                "kms:GetKeyRotationStatus",
+                "kms:ListKeyRotations",
             ),
         ),
     },
