@@ -17,6 +17,7 @@ import contextlib
 import json
 import random
 import secrets
+import sqlite3
 import threading
 import time
 import uuid
@@ -43,10 +44,17 @@ class ProviderSettings:
     failure_rate: float = 0.0  # share of calls answered 503
     seed: int | None = None
     now: Callable[[], float] = time.time
+    #: Where to keep tokens, payments and idempotency records (SQLite) so they survive a restart,
+    #: as a real provider's do; None keeps them in memory only.
+    state_file: str | None = None
 
 
 class ProviderState:
-    """Tokens, payments and idempotency records, in memory (the provider is someone else's system)."""
+    """Tokens, payments and idempotency records (the provider is someone else's system).
+
+    Held in memory and, with ``state_file``, written through to SQLite so a restarted
+    provider still knows its tokens and answers a retried Idempotency-Key the same way.
+    """
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
@@ -56,6 +64,39 @@ class ProviderState:
         self.lock = threading.Lock()
         self.random = random.Random(settings.seed)
         self.webhooks_sent: list[dict[str, Any]] = []
+        # One client for every webhook: a client per post would build an SSL context each time
+        # (tens of milliseconds of CPU, holding the GIL).
+        self.webhook_client = httpx.Client(timeout=5)
+        self._db: sqlite3.Connection | None = None
+        if settings.state_file:
+            self._db = sqlite3.connect(settings.state_file, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS kv (kind TEXT, key TEXT, value TEXT, PRIMARY KEY (kind, key))")
+            for kind, key, value in self._db.execute("SELECT kind, key, value FROM kv"):
+                data = json.loads(value)
+                if kind == "token":
+                    self.tokens[key] = data
+                elif kind == "payment":
+                    self.payments[key] = data
+                else:
+                    self.idempotency[key] = (data[0], data[1])
+
+    def close(self) -> None:
+        self.webhook_client.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def save(self, kind: str, key: str, value: Any) -> None:
+        """Keep one record (call with the lock held); written through when there is a state file."""
+        records: dict[str, dict[str, Any]] = {
+            "token": self.tokens,
+            "payment": self.payments,
+            "idempotency": self.idempotency,
+        }
+        records[kind][key] = value
+        if self._db is not None:
+            self._db.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?)", (kind, key, json.dumps(value)))
 
 
 def create_provider_app(settings: ProviderSettings | None = None) -> Starlette:
@@ -89,7 +130,7 @@ def create_provider_app(settings: ProviderSettings | None = None) -> Starlette:
         if response.status_code in (200, 201):
             payment = json.loads(bytes(response.body))
             with state.lock:
-                state.idempotency[key] = (payment["id"], body)
+                state.save("idempotency", key, (payment["id"], body))
         return response
 
     async def tokenize(request: Request) -> JSONResponse:
@@ -109,7 +150,7 @@ def create_provider_app(settings: ProviderSettings | None = None) -> Starlette:
             return JSONResponse({"error": "invalid_card", "message": str(error)}, status_code=402)
         token = f"tok_{uuid.uuid4().hex}"
         with state.lock:
-            state.tokens[token] = {"last4": card.last4, "declined": card.number.replace(" ", "") == DECLINED_CARD}
+            state.save("token", token, {"last4": card.last4, "declined": card.number.replace(" ", "") == DECLINED_CARD})
         return JSONResponse({"token": token, "last4": card.last4}, status_code=201)
 
     async def authorize(request: Request) -> JSONResponse:
@@ -134,7 +175,7 @@ def create_provider_app(settings: ProviderSettings | None = None) -> Starlette:
                 "decline_code": "card_declined" if declined else None,
             }
             with state.lock:
-                state.payments[payment["id"]] = payment
+                state.save("payment", payment["id"], payment)
             return JSONResponse(payment, status_code=201)
 
         return idempotent(request, body, make)
@@ -153,6 +194,7 @@ def create_provider_app(settings: ProviderSettings | None = None) -> Starlette:
                 if payment["status"] != status_from:
                     return JSONResponse({"error": "invalid_state", "status": payment["status"]}, status_code=409)
                 payment["status"] = status_to
+                state.save("payment", payment_id, payment)
                 snapshot = dict(payment)
             send_webhook(event, snapshot)
             return JSONResponse(snapshot)
@@ -171,7 +213,7 @@ def create_provider_app(settings: ProviderSettings | None = None) -> Starlette:
         def post() -> None:
             # A real provider retries later; the shop reconciles either way.
             with contextlib.suppress(httpx.HTTPError):
-                httpx.post(
+                state.webhook_client.post(
                     url,
                     content=body,
                     headers={"Provider-Signature": header, "Content-Type": "application/json"},

@@ -31,7 +31,7 @@ def version() -> None:
 
 
 def _mount() -> None:
-    from stratus.cli import aws, events, observe, up, workflow
+    from stratus.cli import aws, demo, events, observe, up, workflow
 
     app.command(name="up")(up.up)
     app.command(name="logs")(observe.logs)
@@ -39,6 +39,7 @@ def _mount() -> None:
     app.command(name="traces")(observe.traces)
     app.command(name="synth")(aws.synth)
     app.command(name="deploy")(aws.deploy)
+    app.command(name="demo")(demo.demo)
     app.add_typer(events.app, name="events")
     app.add_typer(workflow.app, name="workflow")
 

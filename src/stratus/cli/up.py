@@ -47,7 +47,9 @@ def up(
     gateway = build_gateway(cloud, debug=debug)
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(gateway, host=host, port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(gateway, host=host, port=port, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+    )
     thread = threading.Thread(target=server.run, name="gateway", daemon=True)
     thread.start()
     while not server.started and thread.is_alive():
@@ -83,3 +85,7 @@ def _print_endpoints(cloud: object, apps: list[Any], host: str, port: int, secon
             table.add_row(app.name, f"{base}{prefix}", f"{base}{prefix}/openapi.json")
     console.print(table)
     console.print(f"console: {base}/_console    state: {getattr(cloud, 'state_dir', '')}")
+    from stratus.console import ensure_admin_token
+
+    token = ensure_admin_token(getattr(cloud, "state_dir", Path(".stratus")))
+    console.print(f"console admin token (for admin actions from other machines): {token}")

@@ -163,10 +163,10 @@ def _store(state_dir: Path) -> Any:
     return open_store(state_dir)
 
 
-def _when(epoch: float | None) -> str:
+def _when(epoch: float | None, timespec: str = "seconds") -> str:
     from datetime import UTC, datetime
 
-    return "-" if epoch is None else datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="seconds")
+    return "-" if epoch is None else datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec=timespec)
 
 
 @app.command("executions")
@@ -204,5 +204,5 @@ def history_command(
     finally:
         store.db.close()
     for event in reversed(events) if reverse else events:
-        event = {**event, "timestamp": _when(event["timestamp"])}
+        event = {**event, "timestamp": _when(event["timestamp"], "milliseconds")}
         typer.echo(json.dumps(event, ensure_ascii=False))

@@ -140,7 +140,7 @@ class HttpApi(Resource[HttpApiBackend]):
         prefix = f"/{app.name}" if prefix is None else prefix
         if not isinstance(prefix, str) or not (prefix == "" or (prefix.startswith("/") and not prefix.endswith("/"))):
             raise ValidationError(f"http_api {name!r}: prefix must be '' or start with '/' without a trailing '/'")
-        if prefix in ("/_s3", "/_health") or prefix.startswith(("/_s3/", "/_health/")):
+        if prefix in ("/_s3", "/_health", "/_console") or prefix.startswith(("/_s3/", "/_health/", "/_console/")):
             raise ValidationError(f"http_api {name!r}: prefix {prefix!r} is reserved by the gateway")
         for other in app.resources_of("http_api"):
             if getattr(other, "prefix", None) == prefix:

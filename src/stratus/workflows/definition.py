@@ -17,6 +17,7 @@ from typing import Any
 
 from stratus.workflows.errors import MISSING_TRANSITION_TARGET, InvalidDefinition, Problems
 from stratus.workflows.states import STATE_TYPES, State
+from stratus.workflows.states.distributed import ALLOWED as DISTRIBUTED_ALLOWED
 
 JSONPATH, JSONATA = "JSONPath", "JSONata"
 _TOP_FIELDS = {"StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage"}
@@ -55,8 +56,22 @@ def _escape(name: str) -> str:
     return name.replace("~", "~0").replace("/", "~1").replace("#", "~2")
 
 
-def parse(definition: str | dict[str, Any], *, name: str = "StateMachine") -> StateMachine:
-    """Validate and compile ``definition`` (ASL JSON text or the parsed object)."""
+def parse(
+    definition: str | dict[str, Any], *, name: str = "StateMachine", distributed_map: bool = False
+) -> StateMachine:
+    """Validate and compile ``definition`` (ASL JSON text or the parsed object).
+
+    ``distributed_map=True`` accepts distributed Maps: the runner's task invoker then serves
+    the S3 resources their ItemReader and ResultWriter name (see ``states/distributed.py``).
+    """
+    token = DISTRIBUTED_ALLOWED.set(distributed_map)
+    try:
+        return _parse(definition, name)
+    finally:
+        DISTRIBUTED_ALLOWED.reset(token)
+
+
+def _parse(definition: str | dict[str, Any], name: str) -> StateMachine:
     if isinstance(definition, str):
         try:
             definition = json.loads(definition)

@@ -12,12 +12,13 @@ with :meth:`ExecutionState.from_dict` after a crash.
 which the execution next needs attention (a Wait state or a retry interval), or
 ``None`` once it has finished. Parallel branches and Map iterations run one after
 another, in order, which keeps runs deterministic while keeping AWS's results and
-failure rules.
+failure rules; with ``Runtime.concurrent_children`` a child that waits lets the next
+ones start (up to Map's MaxConcurrency), still deterministically on the clock.
 """
 
 from __future__ import annotations
 
-import json
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -37,14 +38,23 @@ from stratus.workflows.errors import (
 from stratus.workflows.jsonpath import PathNotFound
 from stratus.workflows.retry import error_matches
 from stratus.workflows.states.base import Done, Failed, Outcome, Sleep, Spawn, State
-from stratus.workflows.templates import Env
+from stratus.workflows.templates import Env, compact
 
 if TYPE_CHECKING:
     from stratus.workflows.definition import StateMachine
     from stratus.workflows.tasks import TaskInvoker
 
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT"
+
 _LOCATED = (RUNTIME, QUERY_EVALUATION, INTRINSIC_FAILURE)
+
+
+_random = random.Random()
+
+
+def _uuid() -> str:
+    """A random version-4 UUID (``uuid.uuid4`` makes a system call for each one, slow on a busy machine)."""
+    return str(uuid.UUID(int=_random.getrandbits(128), version=4))
 
 
 def timestamp_text(epoch: float) -> str:
@@ -54,7 +64,7 @@ def timestamp_text(epoch: float) -> str:
 
 
 def to_text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return compact(value)
 
 
 @dataclass(eq=False)
@@ -110,6 +120,10 @@ class ExecutionState:
     cause: str | None = None
     stop_time: float | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
+    #: RedriveExecution: how many times the execution was redriven, and when it last was
+    #: (the machine's TimeoutSeconds counts from then)
+    redrive_count: int = 0
+    redrive_time: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,10 +148,10 @@ def start_execution(
     machine_type: str = "STANDARD",
 ) -> ExecutionState:
     """A new execution of ``machine`` (nothing has run yet; the first :meth:`Runtime.step` starts it)."""
-    name = name or str(uuid.uuid4())
+    name = name or _uuid()
     machine_arn = f"arn:aws:states:{region}:{account}:stateMachine:{machine.name}"
     if machine_type == "EXPRESS":
-        arn = f"arn:aws:states:{region}:{account}:express:{machine.name}:{name}:{uuid.uuid4()}"
+        arn = f"arn:aws:states:{region}:{account}:express:{machine.name}:{name}:{_uuid()}"
     else:
         arn = f"arn:aws:states:{region}:{account}:execution:{machine.name}:{name}"
     execution = ExecutionState(
@@ -173,7 +187,18 @@ class Runtime:
         #: called after every recorded transition (state entered, finished, waiting, failed...):
         #: where a durable executor commits ``execution.to_dict()``
         self.on_transition = on_transition
+        #: let Map iterations and Parallel branches overlap while some wait (as on AWS); off by default,
+        #: which runs each child to its end before the next starts
+        self.concurrent_children = False
+        #: makes the task token of a callback or ``.sync`` Task attempt; a durable executor sets its own
+        self.token_factory: Callable[[ExecutionState, Frame], str] | None = None
         self._start_text: str | None = None
+
+    def new_token(self, frame: Frame) -> str:
+        """A fresh task token for one attempt of a callback (``.waitForTaskToken``) or ``.sync`` Task."""
+        if self.token_factory is not None:
+            return self.token_factory(self.execution, frame)
+        return uuid.uuid4().hex
 
     # -- history ---------------------------------------------------------------------------------
 
@@ -218,9 +243,12 @@ class Runtime:
             "StateMachine": {"Id": ex.state_machine_arn, "Name": ex.state_machine_name},
         }
         if ex.machine_type != "EXPRESS":
-            ctx["Execution"]["RedriveCount"] = 0
+            ctx["Execution"]["RedriveCount"] = ex.redrive_count
         if self.state_of(frame).type == "Task":
             ctx["State"]["RetryCount"] = frame.retry_count
+            token = frame.data.get("token")
+            if token is not None:
+                ctx["Task"] = {"Token": token}
         if frame.map_item is not None:
             ctx["Map"] = {"Item": frame.map_item}
         return ctx
@@ -240,7 +268,7 @@ class Runtime:
             )
         deadline = None
         if self.machine.timeout_seconds is not None:
-            deadline = ex.start_time + self.machine.timeout_seconds
+            deadline = (ex.redrive_time or ex.start_time) + self.machine.timeout_seconds
             if self.clock.now() >= deadline:
                 self._time_out()
                 return None
@@ -300,20 +328,38 @@ class Runtime:
                     phase, frame.resume_at = frame.phase, None
                     frame.phase = "running"
                     outcome = state.resume(self, frame) if phase == "wait" else state.act(self, frame)
+                elif frame.phase == "callback":
+                    # A callback or .sync Task waiting for its token: the result, a timeout, or a wake-up time.
+                    polled = state.poll(self, frame)
+                    if isinstance(polled, float):
+                        return polled
+                    outcome = polled
                 elif frame.phase == "children":
+                    # Children run in order. With ``concurrent_children``, one that must wait (a Wait, a
+                    # retry, a callback) lets the next ones start, up to the state's concurrency (Map's
+                    # MaxConcurrency); otherwise each waits for the one before it.
                     finished: Outcome | None = None
+                    earliest: float | None = None
+                    limit = state.concurrency(frame) if self.concurrent_children else 1
+                    active = 0
                     for child in frame.children:
                         if child.status != RUNNING:
                             continue
                         if not child.started:
+                            if limit is not None and active >= limit:
+                                break
                             child.started = True
                             state.child_started(self, frame, child)
                         wake = self.advance(child)
                         if wake is not None:
-                            return wake
+                            active += 1
+                            earliest = wake if earliest is None else min(earliest, wake)
+                            continue
                         finished = state.child_finished(self, frame, child)
                         if finished is not None:
                             break
+                    if finished is None and earliest is not None:
+                        return earliest
                     outcome = finished if finished is not None else state.children_done(self, frame)
                 else:
                     raise AssertionError(f"frame in unknown phase {frame.phase!r}")

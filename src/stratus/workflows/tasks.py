@@ -42,6 +42,8 @@ class TaskContext:
     deadline: float | None = None
     heartbeat_seconds: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the attempt's task token, for ``.waitForTaskToken`` and ``.sync`` resources (None otherwise)
+    task_token: str | None = None
 
     def remaining_seconds(self) -> float | None:
         return None if self.deadline is None else max(0.0, self.deadline - self.clock.now())

@@ -17,6 +17,9 @@ from stratus.workflows.errors import RUNTIME, Problems, StatesError
 from stratus.workflows.jsonata_expr import Expression, JsonataSyntaxError, clock_functions, is_expression, to_jsonata
 from stratus.workflows.jsonpath import JsonPathSyntaxError, Path, PathNotFound, compile_path
 
+#: one compact JSON encoder, built once (``json.dumps`` with options builds one per call)
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
 
 class Env:
     """Everything an expression in a state can read.
@@ -75,8 +78,26 @@ def type_name(value: Any) -> str:
     return "object"
 
 
+#: the text of the last few objects serialized, by identity: a state's output is written into its
+#: exit event, checked against the size limit and written into the next state's entry event, and
+#: values are never modified in place once built (see ``Path.set``), so each is encoded once
+_RECENT: dict[int, tuple[Any, str]] = {}
+_RECENT_MAX = 64
+
+
 def compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON text of ``value`` (containers are remembered by identity for a few calls)."""
+    if not isinstance(value, dict | list):
+        return _COMPACT(value)
+    key = id(value)
+    hit = _RECENT.get(key)
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    text = _COMPACT(value)
+    if len(_RECENT) >= _RECENT_MAX:
+        _RECENT.clear()
+    _RECENT[key] = (value, text)
+    return text
 
 
 def not_found(path_text: str, field_name: str, doc: Any) -> StatesError:

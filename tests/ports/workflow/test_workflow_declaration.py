@@ -144,8 +144,11 @@ def test_execution_names_and_inputs_are_validated() -> None:
     app = App("names")
     flow = app.workflow("f", definition=PASS)
     with local(app):
-        with pytest.raises(ValidationError, match="execution name"):
+        with pytest.raises(ValidationError, match="Invalid Name"):
             flow.start({}, name="has space")
+        with pytest.raises(ValidationError, match="Invalid Name"):
+            flow.start({}, name="a:b")
+        assert flow.start({}, name="order.1-é").name == "order.1-é"
         with pytest.raises(ValidationError, match="maximum size"):
             flow.start({"big": "x" * 300_000})
         with pytest.raises(ValidationError, match="Invalid Arn"):

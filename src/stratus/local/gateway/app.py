@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 #: Paths the gateway itself serves, even when an API is mounted at the root.
-_RESERVED = ("/_health", "/_s3/")
+_RESERVED = ("/_health", "/_s3/", "/_console")
 
 
 class _Dispatch:
@@ -78,11 +78,13 @@ def build_gateway(cloud: LocalCloud, *, debug: bool = False) -> Starlette:
     async def not_found(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"message": "Not Found"}, status_code=404)
 
+    from stratus.console import create_console
     from stratus.local.userpool import jwks_routes
 
     routes = [
         Route("/_health", health, methods=["GET"]),
         Mount("/_s3", app=create_bucket_app(cloud, prefix="")),
+        Mount("/_console", app=create_console(cloud)),
         *jwks_routes(cloud),  # /<app>-<pool>/.well-known/jwks.json and openid-configuration
     ]
     return Starlette(

@@ -12,7 +12,6 @@ Data flow (JSONPath): InputPath -> Parameters -> (work) -> ResultSelector -> Res
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from stratus.workflows.retry import Catcher, Retrier, compile_catchers, compile_
 from stratus.workflows.templates import (
     Env,
     Template,
+    compact,
     compile_jsonata_template,
     compile_jsonpath_template,
 )
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from stratus.workflows.engine import Frame, Runtime
 
 #: AWS's payload limit for state input/output and execution input (256 KiB).
+
 MAX_PAYLOAD_BYTES = 256 * 1024
 
 COMMON = {"Type", "Comment", "QueryLanguage"}
@@ -77,7 +78,8 @@ Outcome = Done | Failed | Sleep | Spawn
 
 
 def size_of(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    text = compact(value)
+    return len(text) if text.isascii() else len(text.encode())
 
 
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -264,6 +266,14 @@ class State:
 
     def children_done(self, rt: Runtime, frame: Frame) -> Outcome:
         raise NotImplementedError
+
+    def poll(self, rt: Runtime, frame: Frame) -> Outcome | float:
+        """A state waiting in the ``callback`` phase: its outcome, or the clock time to look again."""
+        raise NotImplementedError
+
+    def concurrency(self, frame: Frame) -> int | None:
+        """How many children may be running (started, not finished) at once; None: all of them."""
+        return None
 
     def child_started(self, rt: Runtime, frame: Frame, child: Frame) -> None:
         """A child frame is about to run its first state."""

@@ -3,8 +3,10 @@
 Items come from ItemsPath (JSONPath, default ``$``) or Items (JSONata, default the
 input); each iteration's input is the item, or ItemSelector/Parameters evaluated with
 ``$$.Map.Item.Index`` / ``.Value``. An iteration failure fails the state unless
-ToleratedFailureCount/Percentage allow it. MaxConcurrency is validated and honoured
-trivially: this engine runs iterations one at a time, in order.
+ToleratedFailureCount/Percentage allow it. Iterations run in order, one at a time, or
+(``Runtime.concurrent_children``) overlapping while some wait, up to MaxConcurrency. A distributed Map
+(ItemReader, ItemBatcher, ResultWriter) is compiled and run by :mod:`.distributed` when the
+runner allows it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from stratus.workflows.errors import EXCEED_TOLERATED, QUERY_EVALUATION, RUNTIME
 from stratus.workflows.jsonata_expr import Expression, is_expression
 from stratus.workflows.jsonpath import PathNotFound
 from stratus.workflows.states.base import JSONATA_IO, JSONPATH_IO, Failed, Outcome, Problems, Spawn, State
+from stratus.workflows.states.distributed import (
+    ALLOWED,
+    Distributed,
+    batches,
+    compile_distributed,
+    read_items,
+    write_results,
+)
 from stratus.workflows.templates import (
     Env,
     Template,
@@ -72,13 +82,17 @@ class MapState(State):
         config = self.processor.get("ProcessorConfig", {}) if isinstance(self.processor, dict) else {}
         if not isinstance(config, dict):
             problems.add(f"{self.where}/ItemProcessor/ProcessorConfig", "must be an object")
-        elif config.get("Mode", "INLINE") != "INLINE":
+        self.distributed: Distributed | None = None
+        mode = config.get("Mode", "INLINE") if isinstance(config, dict) else "INLINE"
+        if mode == "DISTRIBUTED" and ALLOWED.get():
+            self.distributed = compile_distributed(raw, self.where, problems)
+        elif mode != "INLINE":
             problems.add(
                 f"{self.where}/ItemProcessor/ProcessorConfig/Mode",
                 f"only INLINE Map is supported by this engine (got {config.get('Mode')!r})",
             )
         for key in ("ItemReader", "ItemBatcher", "ResultWriter"):
-            if key in raw:
+            if key in raw and self.distributed is None:
                 problems.add(f"{self.where}/{key}", "distributed Map is not supported by this engine")
         self.items_path = self.path_field("ItemsPath", problems)
         if self.items_path is not None and not self.items_path.is_reference:
@@ -213,7 +227,13 @@ class MapState(State):
 
     def act(self, rt: Runtime, frame: Frame) -> Outcome:
         value = frame.data["value"]
-        items = self._items(rt, frame, value)
+        distributed = self.distributed
+        if distributed is not None and distributed.reader is not None:
+            items = read_items(distributed, rt, frame, self.name, value)
+        else:
+            items = self._items(rt, frame, value)
+        if distributed is not None and distributed.batch_size is not None:
+            items = batches(distributed, rt, frame, items, value)
         for key in ("MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage"):
             frame.data[key] = self._limit(key, rt, frame, value)
         frame.data["failures"] = 0
@@ -230,6 +250,10 @@ class MapState(State):
             child = rt.child_frame(self.program, child_input, frame, map_item=map_item)
             children.append(child)
         return Spawn(children)
+
+    def concurrency(self, frame: Frame) -> int | None:
+        limit = frame.data.get("MaxConcurrency")
+        return int(limit) if limit else None  # 0 or absent: no limit
 
     def child_started(self, rt: Runtime, frame: Frame, child: Frame) -> None:
         index = child.map_item["Index"] if child.map_item else 0
@@ -273,4 +297,8 @@ class MapState(State):
                 results.append(error)
             else:
                 results.append(child.output)
+        if self.distributed is not None and self.distributed.writer_parameters is not None:
+            label = self.raw.get("Label") or self.name
+            written = write_results(self.distributed, rt, frame, self.name, label, frame.children, frame.data["value"])
+            return self.finish(rt, frame, written)
         return self.finish(rt, frame, results)

@@ -3,20 +3,27 @@
 Each attempt records AWS's events (``LambdaFunctionScheduled/Started/Succeeded/Failed``
 for a Lambda function ARN, ``TaskScheduled/Started/Succeeded/Failed`` otherwise). The
 attempt's deadline (``TimeoutSeconds`` / ``TimeoutSecondsPath``) is read from the clock:
-an invoker that runs past it yields ``States.Timeout``. ``HeartbeatSeconds`` is validated
-and handed to the invoker (``TaskContext.heartbeat_seconds``); it matters only to
-callback tasks (``.waitForTaskToken``, activities), which a later executor adds.
+an invoker that runs past it yields ``States.Timeout``.
+
+Callback and ``.sync`` resources (``...waitForTaskToken``, ``...sync``, ``...sync:2``): each
+attempt gets a task token (``$$.Task.Token``, ``TaskContext.task_token``), the invoker
+starts the work and returns what the service answered (``TaskSubmitted``), and the state
+waits in the ``callback`` phase until an executor records the token's result in
+``frame.data["callback"]`` (``{"output": ...}`` or ``{"error", "cause"}``), the attempt's
+``TimeoutSeconds`` passes (``States.Timeout``) or no heartbeat came for ``HeartbeatSeconds``
+(``States.HeartbeatTimeout``; an executor records heartbeats in ``frame.data["beat"]``).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from stratus.workflows.errors import RUNTIME, TIMEOUT, StatesError, TaskFailed
+from stratus.workflows.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError, TaskFailed
 from stratus.workflows.jsonata_expr import is_expression
 from stratus.workflows.jsonpath import PathNotFound
-from stratus.workflows.states.base import JSONATA_IO, JSONPATH_IO, Failed, Outcome, Problems, State
+from stratus.workflows.states.base import JSONATA_IO, JSONPATH_IO, Failed, Outcome, Problems, Sleep, State
 from stratus.workflows.tasks import LAMBDA_ARN, TaskContext
 
 if TYPE_CHECKING:
@@ -24,6 +31,17 @@ if TYPE_CHECKING:
 
 _MAX = 99999999
 _RESOURCE_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:\S+$")
+#: resource suffixes of the integration patterns that wait for a token's result
+WAITING_SUFFIXES = (".waitForTaskToken", ".sync", ".sync:2")
+
+
+def integration_pattern(resource: str) -> str | None:
+    """``callback`` for ``.waitForTaskToken``, ``sync`` for ``.sync``/``.sync:2``, None for request-response."""
+    if resource.endswith(".waitForTaskToken"):
+        return "callback"
+    if resource.endswith((".sync", ".sync:2")):
+        return "sync"
+    return None
 
 
 class TaskState(State):
@@ -44,6 +62,7 @@ class TaskState(State):
             problems.add(f"{self.where}/Resource", f"{resource!r} is not a valid resource ARN")
         self.resource = resource if isinstance(resource, str) else ""
         self.is_lambda = LAMBDA_ARN.match(self.resource) is not None
+        self.pattern = integration_pattern(self.resource) if not self.is_lambda else None
         for key in ("TimeoutSeconds", "HeartbeatSeconds"):
             if key in self.raw and f"{key[:-7]}SecondsPath" in self.raw:
                 problems.add(self.where, f"'{key}' and '{key}Path' cannot both be set")
@@ -80,10 +99,14 @@ class TaskState(State):
         return float(value)
 
     def enter(self, rt: Runtime, frame: Frame) -> Outcome:
+        if self.pattern is not None:
+            return self.act(rt, frame)  # the payload may read this attempt's $$.Task.Token
         frame.data["payload"] = self.effective_input(rt, frame)
         return self.act(rt, frame)
 
     def act(self, rt: Runtime, frame: Frame) -> Outcome:
+        if self.pattern is not None:
+            return self._submit(rt, frame)
         payload = frame.data["payload"]
         timeout = self._seconds(rt, frame, "TimeoutSeconds")
         heartbeat = self._seconds(rt, frame, "HeartbeatSeconds")
@@ -98,9 +121,11 @@ class TaskState(State):
         if timeout is not None:
             scheduled["timeoutInSeconds"] = int(timeout)
         if not self.is_lambda:
-            scheduled = {"resource": self.resource, "resourceType": "task", "region": "", "parameters": _text(payload)}
+            scheduled = {**self._where(rt), "region": _region(rt), "parameters": _text(payload)}
+            if timeout is not None:
+                scheduled["timeoutInSeconds"] = int(timeout)
         rt.emit(frame, f"{prefix}Scheduled", scheduled)
-        rt.emit(frame, f"{prefix}Started", {} if self.is_lambda else {"resource": self.resource})
+        self._emit(rt, frame, f"{prefix}Started", {})
         context = TaskContext(
             state_name=self.name,
             execution_arn=rt.execution.execution_arn,
@@ -114,17 +139,96 @@ class TaskState(State):
         except TaskFailed as exc:
             if deadline is not None and rt.clock.now() > deadline:
                 return self._timed_out(rt, frame, prefix)
-            rt.emit(frame, f"{prefix}Failed", _error_details(exc.error, exc.cause))
+            self._emit(rt, frame, f"{prefix}Failed", _error_details(exc.error, exc.cause))
             return Failed(exc.error, exc.cause)
         if deadline is not None and rt.clock.now() > deadline:
             return self._timed_out(rt, frame, prefix)
         self.check_size(result, rt, frame, who=self.resource if self.is_lambda else self.name)
-        rt.emit(frame, f"{prefix}Succeeded", {"output": _text(result), "outputDetails": {"truncated": False}})
+        self._emit(rt, frame, f"{prefix}Succeeded", {"output": _text(result), "outputDetails": {"truncated": False}})
         return self.finish(rt, frame, result)
 
+    # -- callback and .sync ------------------------------------------------------------------
+
+    def _submit(self, rt: Runtime, frame: Frame) -> Outcome:
+        """Start one waiting attempt: a new token, the payload, the service call; then wait."""
+        for key in ("callback", "beat", "deadline", "heartbeat"):
+            frame.data.pop(key, None)
+        token = rt.new_token(frame)
+        frame.data["token"] = token
+        payload = self.effective_input(rt, frame)
+        frame.data["payload"] = payload
+        timeout = self._seconds(rt, frame, "TimeoutSeconds")
+        heartbeat = self._seconds(rt, frame, "HeartbeatSeconds")
+        start = rt.clock.now()
+        scheduled: dict[str, Any] = {**self._where(rt), "region": _region(rt), "parameters": _text(payload)}
+        if timeout is not None:
+            scheduled["timeoutInSeconds"] = int(timeout)
+        if heartbeat is not None:
+            scheduled["heartbeatInSeconds"] = int(heartbeat)
+        rt.emit(frame, "TaskScheduled", scheduled)
+        self._emit(rt, frame, "TaskStarted", {})
+        frame.data["deadline"] = start + timeout if timeout is not None else None
+        frame.data["heartbeat"] = heartbeat
+        frame.data["beat"] = start
+        context = TaskContext(
+            state_name=self.name,
+            execution_arn=rt.execution.execution_arn,
+            context_object=rt.context(frame),
+            clock=rt.clock,
+            deadline=frame.data["deadline"],
+            heartbeat_seconds=heartbeat,
+            task_token=token,
+        )
+        try:
+            submitted = rt.tasks.invoke(self.resource, payload, context)
+        except TaskFailed as exc:
+            frame.data.pop("token", None)
+            self._emit(rt, frame, "TaskFailed", _error_details(exc.error, exc.cause))
+            return Failed(exc.error, exc.cause)
+        self._emit(rt, frame, "TaskSubmitted", {"output": _text(submitted), "outputDetails": {"truncated": False}})
+        return Sleep(math.inf, "callback")
+
+    def poll(self, rt: Runtime, frame: Frame) -> Outcome | float:
+        result = frame.data.get("callback")
+        if result is not None:
+            frame.data.pop("token", None)
+            if "output" in result:
+                output = result["output"]
+                self.check_size(output, rt, frame)
+                self._emit(rt, frame, "TaskSucceeded", {"output": _text(output), "outputDetails": {"truncated": False}})
+                return self.finish(rt, frame, output)
+            self._emit(rt, frame, "TaskFailed", _error_details(result.get("error"), result.get("cause")))
+            return Failed(result.get("error"), result.get("cause"))
+        now = rt.clock.now()
+        deadline = frame.data.get("deadline")
+        heartbeat = frame.data.get("heartbeat")
+        beat_due = frame.data["beat"] + heartbeat if heartbeat is not None else None
+        if deadline is not None and now >= deadline:
+            frame.data.pop("token", None)
+            return self._timed_out(rt, frame, "Task")
+        if beat_due is not None and now >= beat_due:
+            frame.data.pop("token", None)
+            self._emit(rt, frame, "TaskTimedOut", {"error": HEARTBEAT_TIMEOUT})
+            return Failed(HEARTBEAT_TIMEOUT, None)
+        return float(min(d for d in (deadline, beat_due, math.inf) if d is not None))
+
+    def _where(self, rt: Runtime) -> dict[str, str]:
+        """``resourceType`` and ``resource`` as Task events name a service integration (``sqs``, ``sendMessage``)."""
+        rest = self.resource.split(":::", 1)[1] if ":::" in self.resource else self.resource
+        kind, _, action = rest.partition(":")
+        return {"resourceType": kind, "resource": action} if action else {"resourceType": "task", "resource": rest}
+
+    def _emit(self, rt: Runtime, frame: Frame, type_: str, details: dict[str, Any]) -> None:
+        rt.emit(frame, type_, details if self.is_lambda else {**self._where(rt), **details})
+
     def _timed_out(self, rt: Runtime, frame: Frame, prefix: str) -> Outcome:
-        rt.emit(frame, f"{prefix}TimedOut", {"error": TIMEOUT})
+        self._emit(rt, frame, f"{prefix}TimedOut", {"error": TIMEOUT})
         return Failed(TIMEOUT, None)
+
+
+def _region(rt: Runtime) -> str:
+    parts = rt.execution.execution_arn.split(":")
+    return parts[3] if len(parts) > 3 else ""
 
 
 def _text(value: Any) -> str:

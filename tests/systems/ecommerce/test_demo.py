@@ -1,0 +1,28 @@
+"""The demo's traffic, in process on the virtual clock: every checkout finishes and inventory adds up."""
+
+from __future__ import annotations
+
+from tests.systems.ecommerce.conftest import Shop
+
+from systems.ecommerce import demo
+
+
+def test_the_demo_places_orders_absorbs_duplicates_and_keeps_inventory_consistent(shop: Shop) -> None:
+    summary = demo.run(
+        "http://testserver",
+        5,
+        14,
+        None,
+        **demo.prepare(shop.env.cloud),
+        http=shop.http,
+        idle=shop.settle,
+        workers=1,
+        wait_seconds=600,
+    )
+    assert summary["orders_unfinished"] == 0
+    assert summary["inventory_consistent"] is True
+    assert summary["orders_placed"] + summary["orders_failed"] == 14
+    assert summary["orders_failed"] >= 1 and summary["failure_reasons"].get("payment declined", 0) >= 1
+    assert summary["orders_compensated"] >= 1
+    assert summary["duplicates_sent"] >= 1 and summary["duplicates_absorbed"] == summary["duplicates_sent"]
+    assert {"POST /orders", "GET /search", "PUT /cart"} <= set(summary["latency_ms"])
