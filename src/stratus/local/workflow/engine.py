@@ -18,12 +18,16 @@ STANDARD executions are durable, in ``workflows.db`` (:mod:`.store`). What is gu
   result was committed is never run again; a Task that was running, or whose result was
   not committed yet, runs again (at least once, as on AWS).
 - Exception: inside an inline Map the commit before a Task is made once
-  :data:`MAP_COMMIT_EVERY` Task outcomes are unsaved, then after twice as many, and so on up
-  to :data:`MAP_COMMIT_MAX` (a Map's state holds all its iterations, so committing it per
-  iteration would be quadratic); after a crash up to that many finished iterations' Tasks
-  run again (still at least once).
+  ``MAP_COMMIT_EVERY`` (100) Task outcomes are unsaved, then after twice as many, and so on
+  up to ``MAP_COMMIT_MAX`` (1600; see :mod:`.live`): a Map's state holds all its
+  iterations, so committing it per iteration would be quadratic. After a crash up to that
+  many finished iterations' Tasks run again (still at least once).
 - ``send_task_success``/``failure``/``heartbeat``, ``stop`` and ``redrive`` commit before they
   return.
+
+Map iterations and Parallel branches overlap while some wait (a Wait, a retry, a callback),
+up to Map's MaxConcurrency, as on AWS (``Runtime.concurrent_children``); work that does not
+wait runs one child after another, deterministically.
 
 EXPRESS executions live in memory only (at-least-once, as AWS's asynchronous Express
 workflows): nothing is written, which is what makes them fast. The last
@@ -46,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from stratus.clock import VirtualClock
 from stratus.local.workflow.directory import Directory
-from stratus.local.workflow.live import Live, durable_tasks
+from stratus.local.workflow.live import DurableTasks, Live
 from stratus.local.workflow.pump import WorkflowPump
 from stratus.local.workflow.store import Row, Store
 from stratus.local.workflow.tokens import execution_of, fast_uuid, new_token
@@ -145,7 +149,7 @@ class WorkflowEngine:
         runtime.concurrent_children = True  # iterations and branches overlap while some wait, as on AWS
         live = Live(workflow, runtime, input_text, durable=not workflow.express, parent=parent)
         if live.durable:
-            runtime.tasks = durable_tasks(self, live, self.resources)
+            runtime.tasks = DurableTasks(self, live, self.resources)
         with self.lock:
             self.live[live.arn] = live
         return live

@@ -31,7 +31,7 @@ class Live:
     durable: bool
     persisted: int = 0  # history events already committed
     unsaved_effects: int = 0  # Task effects whose outcome is not committed yet
-    map_batch: int = 100  # inside a Map: commit before the next effect once this many are unsaved
+    map_batch: int = MAP_COMMIT_EVERY  # inside a Map: commit before the next effect once this many are unsaved
     due: float | None = None
     parent: dict[str, Any] | None = None  # the .sync Task waiting for this execution: {"token", "mode"}
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -52,7 +52,7 @@ class DurableTasks:
     effect (a Task's result or error) is committed before the next effect starts. Pure
     transitions since the last commit need not be: after a crash they are computed again
     from the committed state, and nothing outside saw them. Inside an inline Map the
-    commits are batched (see the module docstring).
+    commits are batched (see :mod:`stratus.local.workflow.engine`).
     """
 
     __slots__ = ("engine", "inner", "live")
@@ -77,7 +77,3 @@ class DurableTasks:
 
 class Committer(Protocol):
     def commit(self, live: Live) -> None: ...
-
-
-def durable_tasks(engine: Committer, live: Live, inner: Resources) -> DurableTasks:
-    return DurableTasks(engine, live, inner)
