@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import threading
 import time
 import traceback
@@ -64,6 +65,11 @@ _MIGRATIONS = [
     CREATE INDEX async_invocations_due ON async_invocations (due_at)
     """
 ]
+
+
+def new_request_id() -> str:
+    """A UUID4-shaped request id from Python's PRNG: ids are not secrets, and os.urandom per call is slow."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 class Context:
@@ -189,7 +195,7 @@ class FunctionEngine:
         returned (as Lambda does); otherwise a new one is made.
         """
         state = self._states[function.qualified_name]
-        request_id = request_id or str(uuid.uuid4())
+        request_id = request_id or new_request_id()
         if trace_id is None:
             outer = current.get()
             root, parent = (outer.trace_id, outer.span_id) if outer is not None else (None, None)
@@ -341,7 +347,7 @@ class FunctionEngine:
                 f"invocation payload for {function.name!r} is {len(payload.encode())} bytes; "
                 f"asynchronous invocations are limited to {MAX_ASYNC_PAYLOAD} bytes"
             )
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         now = self.clock.now()
         if trace_id is None:
             outer = current.get()
