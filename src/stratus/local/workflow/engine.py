@@ -55,6 +55,8 @@ from stratus.local.workflow.pump import WorkflowPump
 from stratus.local.workflow.store import Row, Store
 from stratus.local.workflow.tokens import execution_of, fast_uuid, new_token
 from stratus.local.workflow.views import describe_output, dt, from_row, summary_of
+from stratus.observability import tracing
+from stratus.observability.context import current_header, new_span_id, new_trace_id
 from stratus.resources.workflow import (
     Execution,
     ExecutionAlreadyExists,
@@ -91,6 +93,11 @@ def _find_frame(frame: Frame, token: str) -> Frame | None:
         if found is not None:
             return found
     return None
+
+
+def _new_trace_header(now: float) -> str:
+    """A header for an execution started outside any trace: a new trace of its own."""
+    return f"Root={new_trace_id(now)};Parent={new_span_id()};Sampled=1"
 
 
 class WorkflowEngine:
@@ -141,6 +148,12 @@ class WorkflowEngine:
             raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{execution_arn}'")
         return workflow
 
+    @property
+    def observability(self) -> Any:
+        from stratus.observability.hub import attach
+
+        return attach(self.cloud)
+
     def _live(
         self, workflow: LocalWorkflow, state: ExecutionState, input_text: str, parent: dict[str, Any] | None
     ) -> Live:
@@ -148,6 +161,7 @@ class WorkflowEngine:
         runtime.token_factory = lambda ex, frame: new_token(ex.execution_arn)
         runtime.concurrent_children = True  # iterations and branches overlap while some wait, as on AWS
         live = Live(workflow, runtime, input_text, durable=not workflow.express, parent=parent)
+        live.trace_header = current_header() or _new_trace_header(self.clock.now())
         if live.durable:
             runtime.tasks = DurableTasks(self, live, self.resources)
         with self.lock:
@@ -267,7 +281,14 @@ class WorkflowEngine:
             wake = None
             if ex.status == RUNNING:
                 try:
-                    wake = live.runtime.step()
+                    with tracing.span(
+                        f"Workflow {live.workflow.resource.qualified_name}",
+                        "internal",
+                        {"workflow.execution": ex.name},
+                        parent=live.trace_header,
+                        hub=self.observability,
+                    ):
+                        wake = live.runtime.step()
                 except Exception as exc:  # a bug in an integration must not kill the pump: the execution fails
                     log.exception("workflow execution %s failed unexpectedly", ex.execution_arn)
                     self._end(live, "FAILED", "States.Runtime", f"{type(exc).__name__}: {exc}", "ExecutionFailed")

@@ -35,6 +35,8 @@ class Live:
     due: float | None = None
     parent: dict[str, Any] | None = None  # the .sync Task waiting for this execution: {"token", "mode"}
     lock: threading.RLock = field(default_factory=threading.RLock)
+    #: The X-Ray header of whoever started the execution: its steps (and their Tasks) join that trace.
+    trace_header: str | None = None
 
     @property
     def execution(self) -> ExecutionState:

@@ -64,3 +64,36 @@ def test_bucket_calls_inside_an_invocation_are_client_spans() -> None:
         spans = hub.traces.spans(summary.trace_id)
         client = [s["name"] for s in spans if s["kind"] == "client"]
         assert sorted(client) == ["S3 GetObject traced-files", "S3 PutObject traced-files"]
+
+
+def test_workflow_started_from_a_route_joins_the_request_trace() -> None:
+    app = App("traced")
+    api = app.http_api("public")
+
+    @app.function
+    def charge(event: Any, context: Any) -> dict[str, bool]:
+        return {"charged": True}
+
+    flow = app.workflow(
+        "checkout",
+        definition={
+            "StartAt": "Charge",
+            "States": {"Charge": {"Type": "Task", "Resource": "${Charge}", "End": True}},
+        },
+        substitutions={"Charge": charge},
+    )
+
+    @api.post("/checkout")
+    def start(request: Any, context: Any) -> dict[str, str]:
+        return {"execution": flow.start({"order": "o-1"}).arn}
+
+    with local(app) as env:
+        client = TestClient(build_gateway(env.cloud))
+        assert client.post("/traced/checkout", json={}).status_code == 200
+        env.settle()
+        hub = attach(env.cloud)
+        [summary] = hub.traces.recent_traces(5)
+        names = [s["name"] for s in hub.traces.spans(summary.trace_id)]
+        assert "POST /checkout" in names
+        assert any(n.startswith("Workflow traced-checkout") for n in names)
+        assert any("traced-charge" in n for n in names)
