@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import random
 import threading
@@ -65,6 +66,12 @@ _MIGRATIONS = [
     CREATE INDEX async_invocations_due ON async_invocations (due_at)
     """
 ]
+
+
+async def _in_context(context: contextvars.Context, coroutine: Any) -> Any:
+    """Await ``coroutine`` as a task created in ``context`` (the invocation's trace and request ids)."""
+    task = asyncio.get_running_loop().create_task(coroutine, context=context)
+    return await task
 
 
 def new_request_id() -> str:
@@ -162,7 +169,8 @@ class FunctionEngine:
         self.functions: dict[str, Function] = {}
         self._states: dict[str, _FunctionState] = {}
         self.listeners: list[Callable[[Invocation], None]] = []
-        self._loops = threading.local()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_lock = threading.Lock()
         self.observability = attach(cloud)
         self.listeners.append(self.observability.on_invocation)
         self.pump = AsyncInvocationPump(self)
@@ -305,20 +313,28 @@ class FunctionEngine:
             raise _as_function_error(error) from error
 
     def _run_coroutine(self, function: Function, event: Any, context: Context) -> Any:
-        loop = getattr(self._loops, "loop", None)
-        if loop is None:
-            loop = asyncio.new_event_loop()
-            self._loops.loop = loop
+        # Coroutine handlers run on the engine's own event-loop thread, so it never matters whether
+        # the caller's thread already runs a loop (an ASGI server, a test framework, a browser driver).
+        loop = self._event_loop()
+        coroutine = asyncio.wait_for(function.handler(function.typed(event), context), function.timeout)
         try:
-            return loop.run_until_complete(
-                asyncio.wait_for(function.handler(function.typed(event), context), function.timeout)
-            )
+            current_context = contextvars.copy_context()
+            future = asyncio.run_coroutine_threadsafe(_in_context(current_context, coroutine), loop)
+            return future.result()
         except TimeoutError:
             raise FunctionTimeout(function.timeout) from None
         except FunctionError:
             raise
         except Exception as error:
             raise _as_function_error(error) from error
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        with self._loop_lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="stratus-async-handlers", daemon=True).start()
+                self._loop = loop
+            return self._loop
 
     def _finish(self, state: _FunctionState, keep_environment: bool) -> None:
         with state.lock:
@@ -364,6 +380,10 @@ class FunctionEngine:
     def close(self) -> None:
         self.watchdog.stop()
         self.logs.release()
+        with self._loop_lock:
+            loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.call_soon_threadsafe(loop.stop)
 
 
 class AsyncInvocationPump:

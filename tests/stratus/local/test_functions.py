@@ -328,3 +328,18 @@ def test_deployment_and_uses_settings_are_validated() -> None:
     other = App("other-app").queue("theirs")
     with pytest.raises(ValidationError, match="uses= takes resources of this app"):
         app.function(name="rel3", uses=[other])(handler)
+
+
+def test_async_handler_invoked_from_a_thread_that_runs_a_loop() -> None:
+    app = make_app()
+
+    @app.function
+    async def hello(event: Any, context: Any) -> str:
+        await asyncio.sleep(0)
+        return f"hi {event}"
+
+    async def caller() -> str:
+        return hello.invoke("there")  # a synchronous invoke from inside a running loop
+
+    with local(app):
+        assert asyncio.run(caller()) == "hi there"

@@ -14,7 +14,7 @@ from stratus.testing import local
 CHILD = """
 import sys, time
 sys.path.insert(0, {here!r})
-from crash_app import app, orders
+from dispatch_crash_app import app, orders
 from stratus.local.cloud import LocalCloud
 cloud = LocalCloud({state!r})
 cloud.bind(app)
@@ -43,7 +43,7 @@ def test_sigkill_mid_delivery_loses_nothing(tmp_path: Path) -> None:
     os.environ["CRASH_OUT"] = str(out)
     os.environ.pop("CRASH_KILL_AFTER", None)
     sys.path.insert(0, here)
-    import crash_app
+    import dispatch_crash_app as crash_app
 
     crash_app.KILL_AFTER = 0
     crash_app.OUT = out
