@@ -125,6 +125,11 @@ class LocalCloud:
             if self._runner is not None:
                 self._runner.start([pump])
 
+    @property
+    def running(self) -> bool:
+        """True while pumps run on background threads (``start``), False under ``settle`` or before start."""
+        return self._runner is not None
+
     def wake(self) -> None:
         """New work may be due: let running pumps look now rather than at their next tick."""
         runner = self._runner

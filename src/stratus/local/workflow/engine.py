@@ -148,6 +148,10 @@ class WorkflowEngine:
             raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{execution_arn}'")
         return workflow
 
+    def close(self) -> None:
+        """Stop the pump's worker pool (the cloud calls this when it closes)."""
+        self.pump.close()
+
     @property
     def observability(self) -> Any:
         from stratus.observability.hub import attach
