@@ -64,7 +64,6 @@ class Resource(Generic[B], metaclass=_Declared):
         if (self.kind, name) in app._resources:
             raise ValidationError(f"app {app.name!r} already declares a {self.kind} named {name!r}")
 
-
     @property
     def backend(self) -> B:
         backend = self._backend

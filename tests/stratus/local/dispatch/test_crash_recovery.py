@@ -33,7 +33,10 @@ def test_sigkill_mid_delivery_loses_nothing(tmp_path: Path) -> None:
     env = {**os.environ, "CRASH_OUT": str(out), "CRASH_KILL_AFTER": "3"}
     child = subprocess.run(
         [sys.executable, "-c", CHILD.format(here=here, state=str(state))],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert child.returncode == -9, child.stderr  # it really was killed
     assert "sent" in child.stdout
