@@ -17,6 +17,7 @@ and customers' passwords are hashed with cheap argon2 parameters.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -191,7 +192,7 @@ def run() -> list[Row]:
         cloud.close()
     finally:
         local_userpool.HASHING = saved
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True) if not os.environ.get("STRATUS_BENCH_KEEP") else print(folder)
     note = f", {failed} failed, {unfinished} unfinished" if failed or unfinished else ""
     return [
         Row(

@@ -128,3 +128,15 @@ def test_migrations_may_contain_triggers_and_literal_semicolons(tmp_path) -> Non
     )
     assert db.execute("SELECT v FROM t") == [("x;y",)]
     assert db.execute("SELECT v FROM log") == [("a;b",)]
+
+
+def test_a_failed_commit_leaves_no_transaction_open(tmp_path) -> None:
+    db = Database(tmp_path / "c.db")
+    db.execute("CREATE TABLE p (id INTEGER PRIMARY KEY)")
+    db.execute("CREATE TABLE c (p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises(Exception, match="FOREIGN KEY"), db.transaction() as conn:
+        conn.execute("INSERT INTO c VALUES (42)")  # fails only at COMMIT (deferred constraint)
+    assert not db.connection.in_transaction
+    with db.transaction() as conn:  # the connection is usable again
+        conn.execute("INSERT INTO p VALUES (1)")
+    assert db.execute("SELECT id FROM p") == [(1,)]

@@ -69,7 +69,14 @@ class Database:
                     self._conn.execute(f"RELEASE {savepoint}")
                 raise
             self._depth = depth
-            self._conn.execute("COMMIT" if depth == 0 else f"RELEASE {savepoint}")
+            try:
+                self._conn.execute("COMMIT" if depth == 0 else f"RELEASE {savepoint}")
+            except BaseException:
+                # A failed COMMIT (e.g. SQLITE_BUSY) must not leave the shared connection inside a
+                # transaction, or every later write on it would fail: roll back, then report it.
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK" if depth == 0 else f"ROLLBACK TO {savepoint}")
+                raise
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

@@ -18,6 +18,9 @@ log = logging.getLogger("stratus.workflows")
 
 #: Executions stepped at once when the cloud runs in the background (Task calls that wait overlap).
 WORKERS = 16
+#: Off until an intermittent failure seen under load (an sqlite3.OperationalError in e-commerce
+#: checkout Tasks, after which every order failed) is understood; see the session notes.
+CONCURRENT = False
 
 
 class WorkflowPump:
@@ -40,7 +43,7 @@ class WorkflowPump:
         posted = engine.apply_inbox()
         batch = engine.due(engine.clock.now())
         started = time.perf_counter()
-        if engine.cloud.running:
+        if engine.cloud.running and CONCURRENT:
             # Hand each step to the pool and return: an execution is not due again until its own
             # step has rescheduled it, so it is never stepped twice at once.
             if self._pool is None:

@@ -9,7 +9,10 @@ from stratus import App, SystemClock
 from stratus.testing import local
 
 
-def test_waiting_tasks_of_different_executions_overlap() -> None:
+def test_waiting_tasks_of_different_executions_overlap(monkeypatch: Any) -> None:
+    import stratus.local.workflow.pump as pump
+
+    monkeypatch.setattr(pump, "CONCURRENT", True)  # the pool is off by default (see pump.CONCURRENT)
     app = App("wfpool")
     barrier = threading.Barrier(3, timeout=10)
 
