@@ -24,13 +24,14 @@ from __future__ import annotations
 import os
 import re
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from stratus.clock import Clock, SystemClock
-from stratus.errors import NotBound
+from stratus.errors import NotBound, StratusError
 
 __all__ = ["ClientError", "client", "clock", "env_variable", "error_code", "error_message", "physical_id"]
 
@@ -93,3 +94,24 @@ def error_code(error: ClientError) -> str:
 
 def error_message(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Message", "") or error)
+
+
+def translate_error(error: Any, errors: dict[str, type[StratusError]]) -> StratusError:
+    """The port error for a botocore ClientError, by AWS error code (``errors``); a generic one otherwise."""
+    code = error_code(error)
+    message = error_message(error)
+    cls = errors.get(code)
+    if cls is not None:
+        return cls(message)
+    failure = StratusError(f"{code}: {message}")
+    failure.code = code or StratusError.code
+    return failure
+
+
+def utc(value: Any) -> datetime | None:
+    """A boto3 timestamp (datetime or epoch seconds) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.fromtimestamp(float(value), UTC)

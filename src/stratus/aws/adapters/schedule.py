@@ -45,14 +45,7 @@ SCHEDULED_EVENT = {
 
 
 def translate(error: ClientError) -> StratusError:
-    code = _context.error_code(error)
-    cls = _ERRORS.get(code)
-    message = _context.error_message(error)
-    if cls is not None:
-        return cls(message)
-    failure = StratusError(f"{code}: {message}")
-    failure.code = code or StratusError.code
-    return failure
+    return _context.translate_error(error, _ERRORS)
 
 
 def target_arn(resource: Resource[Any], cloud: Any) -> str:

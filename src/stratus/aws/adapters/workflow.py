@@ -40,14 +40,7 @@ _ERRORS: dict[str, type[StratusError]] = {
 
 
 def translate(error: ClientError) -> StratusError:
-    code = _context.error_code(error)
-    cls = _ERRORS.get(code)
-    message = _context.error_message(error)
-    if cls is not None:
-        return cls(message)
-    failure = StratusError(f"{code}: {message}")
-    failure.code = code or StratusError.code
-    return failure
+    return _context.translate_error(error, _ERRORS)
 
 
 def _parse(text: Any) -> Any:
@@ -59,12 +52,7 @@ def _parse(text: Any) -> Any:
         return text
 
 
-def _utc(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(UTC)
-    return datetime.fromtimestamp(float(value), UTC)
+_utc = _context.utc
 
 
 def _epoch0() -> datetime:
