@@ -48,6 +48,13 @@ MAX_BATCH_WRITE_BYTES = 16 * 1024 * 1024
 MAX_SEGMENTS = 1_000_000
 
 
+def _condition(condition: Any, names: Mapping[str, str] | None, values: Mapping[str, Any] | None) -> Any:
+    """The compiled condition of a write, or None when the caller gave none (the common, free case)."""
+    if condition is None and not names and not values:
+        return None
+    return compile.condition_only(condition, names, values)
+
+
 class Table(Resource[TableBackend]):
     """A DynamoDB table: items addressed by a partition key (and a sort key)."""
 
@@ -119,7 +126,7 @@ class Table(Resource[TableBackend]):
         self._check_item(clean)
         if size > MAX_ITEM_BYTES:
             check_size(size)
-        cond = compile.condition_only(condition, names, values) if (condition is not None or names or values) else None
+        cond = _condition(condition, names, values)
         request = Write(
             "put",
             clean,
@@ -157,7 +164,7 @@ class Table(Resource[TableBackend]):
     ) -> dict[str, Any] | None:
         """Delete an item (no error when absent); return the old one when ``return_old``."""
         checked = self._check_key(key)
-        cond = compile.condition_only(condition, names, values) if (condition is not None or names or values) else None
+        cond = _condition(condition, names, values)
         request = Write(
             "delete",
             checked,
@@ -389,7 +396,7 @@ class Table(Resource[TableBackend]):
         from stratus.resources.table.transactions import TxAction
 
         clean, size = self.prepare(item)
-        cond = compile.condition_only(condition, names, values) if (condition is not None or names or values) else None
+        cond = _condition(condition, names, values)
         write = Write(
             "put",
             {n: clean[n] for n in self.schema.key_names},
@@ -437,7 +444,7 @@ class Table(Resource[TableBackend]):
         from stratus.resources.table.transactions import TxAction
 
         checked = self._check_key(key)
-        cond = compile.condition_only(condition, names, values) if (condition is not None or names or values) else None
+        cond = _condition(condition, names, values)
         write = Write("delete", checked, None, 0, None, cond, "NONE", return_old_on_condition_failure)
         return TxAction(self, write, (condition, names, values))
 
