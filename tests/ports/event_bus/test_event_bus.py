@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from tests.ports.event_bus.harness import Harness
 
 from stratus import App, ValidationError, VirtualClock
 from stratus.matching import InvalidEventPattern
 from stratus.resources.event_bus import InputTransformer, Target
-from stratus.testing import local
 
 START = datetime(2024, 5, 1, tzinfo=UTC)
 
@@ -56,9 +56,9 @@ def shop() -> tuple[App, Any, dict[str, list[Any]]]:
     return app, bus, seen
 
 
-def test_rules_route_matching_events_to_targets() -> None:
+def test_rules_route_matching_events_to_targets(harness: Harness) -> None:
     app, bus, seen = shop()
-    with local(app, clock=VirtualClock(START)) as env:
+    with harness.bind(app, clock=VirtualClock(START)) as env:
         event_id = bus.put(source="shop.orders", detail_type="OrderPlaced", detail={"id": "o-1", "total": 250})
         bus.put(source="shop.orders", detail_type="OrderShipped", detail={"id": "o-2", "total": 10})
         env.settle()
@@ -75,9 +75,9 @@ def test_rules_route_matching_events_to_targets() -> None:
         assert seen["ids"] == ["o-1"]
 
 
-def test_put_events_reports_each_entry() -> None:
+def test_put_events_reports_each_entry(harness: Harness) -> None:
     app, bus, seen = shop()
-    with local(app) as env:
+    with harness.bind(app) as env:
         result = bus.put_events(
             [
                 {"source": "shop.orders", "detail_type": "OrderPlaced", "detail": {"id": "ok", "total": 1}},
@@ -125,7 +125,7 @@ def test_invalid_rules_are_rejected_at_declaration() -> None:
     assert bus.rules == {}
 
 
-def test_failed_deliveries_retry_with_backoff_then_give_up(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_deliveries_retry_with_backoff_then_give_up(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     app = App("events")
     bus = app.event_bus("b")
     calls: list[float] = []
@@ -143,7 +143,7 @@ def test_failed_deliveries_retry_with_backoff_then_give_up(monkeypatch: pytest.M
     import stratus.local.event_bus as module
 
     monkeypatch.setattr(module, "deliver", failing_deliver)
-    with local(app) as env:
+    with harness.bind(app) as env:
         start = env.clock.now()
         bus.put(source="s", detail_type="d", detail={})
         env.settle()
@@ -152,7 +152,7 @@ def test_failed_deliveries_retry_with_backoff_then_give_up(monkeypatch: pytest.M
         assert engine.db.execute("SELECT COUNT(*) FROM bus_deliveries") == [(0,)]
 
 
-def test_cross_bus_rules_forward_the_event() -> None:
+def test_cross_bus_rules_forward_the_event(harness: Harness) -> None:
     app = App("events")
     front = app.event_bus("front")
     back = app.event_bus("back")
@@ -163,17 +163,17 @@ def test_cross_bus_rules_forward_the_event() -> None:
         got.append(event)
 
     front.rule("forward", pattern={"source": ["s"]}, targets=[back])
-    with local(app) as env:
+    with harness.bind(app) as env:
         event_id = front.put(source="s", detail_type="d", detail={"k": 1})
         env.settle()
         assert [e["id"] for e in got] == [event_id]
 
 
-def test_archive_and_replay_to_chosen_rules() -> None:
+def test_archive_and_replay_to_chosen_rules(harness: Harness) -> None:
     app, bus, seen = shop()
     bus.archive("everything")
     bus.archive("placed-only", pattern={"detail-type": ["OrderPlaced"]}, retention_days=1)
-    with local(app, clock=VirtualClock(START)) as env:
+    with harness.bind(app, clock=VirtualClock(START)) as env:
         bus.put(source="shop.orders", detail_type="OrderPlaced", detail={"id": "o-1", "total": 5})
         env.advance(60)
         bus.put(source="shop.orders", detail_type="OrderShipped", detail={"id": "o-1", "total": 5})
@@ -191,9 +191,9 @@ def test_archive_and_replay_to_chosen_rules() -> None:
         assert len(bus.archived("everything")) == 2
 
 
-def test_disabled_rule_stays_disabled_after_restart() -> None:
+def test_disabled_rule_stays_disabled_after_restart(harness: Harness) -> None:
     app, bus, seen = shop()
-    with local(app) as env:
+    with harness.bind(app) as env:
         bus.disable_rule("orders-rule")
         env.restart()
         bus.put(source="shop.orders", detail_type="OrderPlaced", detail={"id": "o-1", "total": 1})
@@ -206,7 +206,9 @@ def test_disabled_rule_stays_disabled_after_restart() -> None:
         assert [e["detail"]["id"] for e in seen["orders"]] == ["o-2"]
 
 
-def test_undeliverable_events_go_to_the_targets_dead_letter_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_undeliverable_events_go_to_the_targets_dead_letter_queue(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = App("events")
     bus = app.event_bus("b")
     dlq = app.queue("bus-dlq")
@@ -223,7 +225,7 @@ def test_undeliverable_events_go_to_the_targets_dead_letter_queue(monkeypatch: p
     import stratus.local.event_bus as module
 
     monkeypatch.setattr(module, "deliver", failing_deliver)
-    with local(app) as env:
+    with harness.bind(app) as env:
         event_id = bus.put(source="s", detail_type="d", detail={"k": "v"})
         env.settle()
         [message] = dlq.receive(1)

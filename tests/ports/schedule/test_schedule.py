@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from tests.ports.schedule.harness import Harness
 
 from stratus import App, ValidationError
 from stratus.resources.schedule import ConflictError
-from stratus.testing import local
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def test_declared_cron_schedule_fires_at_each_occurrence() -> None:
+def test_declared_cron_schedule_fires_at_each_occurrence(harness: Harness) -> None:
     app = App("sched")
     fired: list[dict[str, Any]] = []
 
@@ -22,7 +22,7 @@ def test_declared_cron_schedule_fires_at_each_occurrence() -> None:
     def nightly(event: Any, context: Any) -> None:
         fired.append(event)
 
-    with local(app, clock=_clock()) as env:
+    with harness.bind(app, clock=_clock()) as env:
         env.settle(max_seconds=3 * 86400)
         assert [e["time"] for e in fired] == ["2024-01-01T02:00:00Z", "2024-01-02T02:00:00Z", "2024-01-03T02:00:00Z"]
         assert fired[0]["detail-type"] == "Scheduled Event"
@@ -32,7 +32,7 @@ def test_declared_cron_schedule_fires_at_each_occurrence() -> None:
         assert state.next_fire == datetime(2024, 1, 4, 2, tzinfo=UTC).timestamp()
 
 
-def test_rate_schedule_with_payload_and_timezone_validation() -> None:
+def test_rate_schedule_with_payload_and_timezone_validation(harness: Harness) -> None:
     app = App("sched")
     got: list[Any] = []
 
@@ -45,12 +45,12 @@ def test_rate_schedule_with_payload_and_timezone_validation() -> None:
         app.schedule("bad-tz", "rate(5 minutes)", target=tick, timezone="Mars/Olympus")
     assert [r.name for r in app.resources_of("schedule")] == ["every-5"]
 
-    with local(app, clock=_clock()) as env:
+    with harness.bind(app, clock=_clock()) as env:
         env.settle(max_seconds=15 * 60)
         assert got == [{"job": "sweep"}] * 3
 
 
-def test_missed_occurrences_are_delivered_after_a_restart_within_max_age() -> None:
+def test_missed_occurrences_are_delivered_after_a_restart_within_max_age(harness: Harness) -> None:
     app = App("sched")
     got: list[str] = []
 
@@ -59,7 +59,7 @@ def test_missed_occurrences_are_delivered_after_a_restart_within_max_age() -> No
         got.append(event["time"])
 
     app.schedule("hourly", "cron(0 * * * ? *)", target=hourly, max_event_age=7200)
-    with local(app, clock=_clock()) as env:
+    with harness.bind(app, clock=_clock()) as env:
         env.cloud.close()  # the process is down...
         env.clock.advance(5 * 3600 + 60)  # ...for five hours
         env.restart()
@@ -68,7 +68,7 @@ def test_missed_occurrences_are_delivered_after_a_restart_within_max_age() -> No
         assert got == ["2024-01-01T04:00:00Z", "2024-01-01T05:00:00Z"]
 
 
-def test_function_target_failures_follow_the_functions_async_retries_and_destination() -> None:
+def test_function_target_failures_follow_the_functions_async_retries_and_destination(harness: Harness) -> None:
     app = App("sched")
     failures: list[Any] = []
 
@@ -84,13 +84,13 @@ def test_function_target_failures_follow_the_functions_async_retries_and_destina
     app.function(name="guarded", on_failure=dlq_reader, retries=0)(lambda e, c: (_ for _ in ()).throw(ValueError("x")))
     guarded = app.resource("function", "guarded")
     app.schedule("once", "at(2024-01-01T00:10:00)", target=guarded)
-    with local(app, clock=_clock()) as env:
+    with harness.bind(app, clock=_clock()) as env:
         env.settle(max_seconds=3600)
         assert len(failures) == 1
         assert failures[0]["requestContext"]["condition"] == "RetriesExhausted"
 
 
-def test_run_time_schedules_in_a_group() -> None:
+def test_run_time_schedules_in_a_group(harness: Harness) -> None:
     app = App("sched")
     published: list[Any] = []
 
@@ -99,7 +99,7 @@ def test_run_time_schedules_in_a_group() -> None:
         published.append(event["post"])
 
     reminders = app.scheduler("publishing")
-    with local(app, clock=_clock()) as env:
+    with harness.bind(app, clock=_clock()) as env:
         reminders.create(
             "post-1", "at(2024-01-01T09:00:00)", target=publish, payload={"post": 1}, action_after_completion="DELETE"
         )
@@ -114,7 +114,7 @@ def test_run_time_schedules_in_a_group() -> None:
         assert reminders.list() == []
 
 
-def test_disabled_schedule_does_not_fire_until_enabled() -> None:
+def test_disabled_schedule_does_not_fire_until_enabled(harness: Harness) -> None:
     app = App("sched")
     got: list[Any] = []
 
@@ -123,7 +123,7 @@ def test_disabled_schedule_does_not_fire_until_enabled() -> None:
         got.append(1)
 
     schedule = app.schedule("job", "rate(1 hour)", target=job, enabled=False)
-    with local(app, clock=_clock()) as env:
+    with harness.bind(app, clock=_clock()) as env:
         env.settle(max_seconds=3 * 3600)
         assert got == []
         schedule.enable()

@@ -8,18 +8,18 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
+from tests.ports.topic.harness import Harness
 
 from stratus import App, ValidationError
 from stratus.matching import InvalidFilterPolicy
 from stratus.resources.topic import InvalidParameter
-from stratus.testing import local
 
 
 def engine(env: Any) -> Any:
     return env.cloud.shared("topics", lambda: None)
 
 
-def test_fan_out_to_functions_with_filter_policies() -> None:
+def test_fan_out_to_functions_with_filter_policies(harness: Harness) -> None:
     app = App("topics")
     alerts = app.topic("alerts")
     everything: list[Any] = []
@@ -33,7 +33,7 @@ def test_fan_out_to_functions_with_filter_policies() -> None:
     def high_alerts(event: Any, context: Any) -> None:
         high.append(event["Records"][0]["Sns"]["Message"])
 
-    with local(app) as env:
+    with harness.bind(app) as env:
         alerts.publish("disk almost full", subject="Disk", attributes={"severity": "high", "count": 5})
         alerts.publish("cpu warm", attributes={"severity": "low", "count": 9})
         alerts.publish({"kind": "json"}, attributes={"severity": "high", "count": 1})
@@ -49,7 +49,7 @@ def test_fan_out_to_functions_with_filter_policies() -> None:
         assert sns["Timestamp"].endswith("Z")
 
 
-def test_body_scope_filter_policy() -> None:
+def test_body_scope_filter_policy(harness: Harness) -> None:
     app = App("topics")
     orders = app.topic("orders")
     got: list[str] = []
@@ -58,7 +58,7 @@ def test_body_scope_filter_policy() -> None:
     def big_orders(event: Any, context: Any) -> None:
         got.append(json.loads(event["Records"][0]["Sns"]["Message"])["id"])
 
-    with local(app) as env:
+    with harness.bind(app) as env:
         orders.publish({"id": "a", "total": 250})
         orders.publish({"id": "b", "total": 20})
         orders.publish("not json")
@@ -79,14 +79,14 @@ def test_invalid_filter_policy_is_rejected_at_declaration() -> None:
     assert topic.subscriptions == []
 
 
-def test_email_and_sms_go_to_the_outbox_and_per_protocol_messages() -> None:
+def test_email_and_sms_go_to_the_outbox_and_per_protocol_messages(harness: Harness) -> None:
     app = App("topics")
     news = app.topic("news")
     news.subscribe_email("ops@example.com")
     news.subscribe_sms("+15555550100")
     with pytest.raises(InvalidParameter):
         news.subscribe_email("not-an-address")
-    with local(app) as env:
+    with harness.bind(app) as env:
         news.publish({"default": "hello", "sms": "hi (sms)"}, subject="Greeting", per_protocol=True)
         env.settle()
         email = engine(env).read_outbox("email")
@@ -125,10 +125,10 @@ def http_endpoint() -> Any:
     server.shutdown()
 
 
-def test_http_delivery_retries_per_the_default_policy(http_endpoint: str) -> None:
+def test_http_delivery_retries_per_the_default_policy(harness: Harness, http_endpoint: str) -> None:
     app = App("topics")
     hooks = app.topic("hooks")
-    with local(app) as env:
+    with harness.bind(app) as env:
         hooks.subscribe_http(http_endpoint)
         _Recorder.fail_first = 2
         start = env.clock.now()
@@ -141,10 +141,10 @@ def test_http_delivery_retries_per_the_default_policy(http_endpoint: str) -> Non
         assert env.clock.now() - start == pytest.approx(40.0)  # two retries, 20 s apart
 
 
-def test_runtime_subscriptions_persist_and_can_be_removed(http_endpoint: str) -> None:
+def test_runtime_subscriptions_persist_and_can_be_removed(harness: Harness, http_endpoint: str) -> None:
     app = App("topics")
     hooks = app.topic("hooks")
-    with local(app) as env:
+    with harness.bind(app) as env:
         sub = hooks.subscribe_http(http_endpoint, raw=True)
         env.restart()
         assert [s.arn for s in hooks.all_subscriptions()] == [sub.arn]
@@ -157,7 +157,7 @@ def test_runtime_subscriptions_persist_and_can_be_removed(http_endpoint: str) ->
         assert len(_Recorder.bodies) == 1
 
 
-def test_publish_validation_sends_nothing() -> None:
+def test_publish_validation_sends_nothing(harness: Harness) -> None:
     app = App("topics")
     topic = app.topic("t")
     got: list[Any] = []
@@ -166,7 +166,7 @@ def test_publish_validation_sends_nothing() -> None:
     def sink(event: Any, context: Any) -> None:
         got.append(event)
 
-    with local(app) as env:
+    with harness.bind(app) as env:
         with pytest.raises(InvalidParameter, match="Message too long"):
             topic.publish("x" * (256 * 1024 + 1))
         with pytest.raises(InvalidParameter, match="Subject"):
@@ -181,7 +181,7 @@ def test_publish_validation_sends_nothing() -> None:
         assert got == []
 
 
-def test_batch_publish_reports_per_entry_results() -> None:
+def test_batch_publish_reports_per_entry_results(harness: Harness) -> None:
     app = App("topics")
     topic = app.topic("t")
     got: list[str] = []
@@ -190,7 +190,7 @@ def test_batch_publish_reports_per_entry_results() -> None:
     def sink(event: Any, context: Any) -> None:
         got.append(event["Records"][0]["Sns"]["Message"])
 
-    with local(app) as env:
+    with harness.bind(app) as env:
         results = topic.publish_batch(
             [
                 {"id": "1", "message": "first"},
@@ -206,7 +206,7 @@ def test_batch_publish_reports_per_entry_results() -> None:
             topic.publish_batch([{"id": "same", "message": "a"}, {"id": "same", "message": "b"}])
 
 
-def test_fifo_topic_rules() -> None:
+def test_fifo_topic_rules(harness: Harness) -> None:
     app = App("topics")
     with pytest.raises(ValidationError, match=r"must end in '\.fifo'"):
         app.topic("orders", fifo=True)
@@ -218,7 +218,7 @@ def test_fifo_topic_rules() -> None:
     fn = app.function(handler)
     with pytest.raises(InvalidParameter, match="only to SQS"):
         fifo.subscribe(fn)
-    with local(app):
+    with harness.bind(app):
         with pytest.raises(InvalidParameter, match="MessageGroupId"):
             fifo.publish("x")
         with pytest.raises(InvalidParameter, match="ContentBasedDeduplication"):
@@ -229,7 +229,7 @@ def test_fifo_topic_rules() -> None:
         assert first.sequence_number == "00000000000000000001"
 
 
-def test_undelivered_messages_survive_a_restart() -> None:
+def test_undelivered_messages_survive_a_restart(harness: Harness) -> None:
     app = App("topics")
     topic = app.topic("t")
     got: list[str] = []
@@ -238,21 +238,21 @@ def test_undelivered_messages_survive_a_restart() -> None:
     def sink(event: Any, context: Any) -> None:
         got.append(event["Records"][0]["Sns"]["Message"])
 
-    with local(app) as env:
+    with harness.bind(app) as env:
         topic.publish("kept")
         env.restart()
         env.settle()
         assert got == ["kept"]
 
 
-def test_queue_subscriptions_raw_and_enveloped() -> None:
+def test_queue_subscriptions_raw_and_enveloped(harness: Harness) -> None:
     app = App("topics")
     topic = app.topic("orders")
     raw_q = app.queue("raw")
     env_q = app.queue("enveloped")
     topic.subscribe(raw_q, raw=True, filter_policy={"kind": ["order"]})
     topic.subscribe(env_q)
-    with local(app) as env:
+    with harness.bind(app) as env:
         topic.publish("hello", attributes={"kind": "order"})
         topic.publish("skipped by raw", attributes={"kind": "refund"})
         env.settle()
@@ -264,12 +264,12 @@ def test_queue_subscriptions_raw_and_enveloped() -> None:
         assert all(w["Type"] == "Notification" and w["Signature"] for w in wrapped)
 
 
-def test_fifo_topic_to_fifo_queue_keeps_group_order() -> None:
+def test_fifo_topic_to_fifo_queue_keeps_group_order(harness: Harness) -> None:
     app = App("topics")
     topic = app.topic("events.fifo", fifo=True, content_based_deduplication=True)
     queue = app.queue("events.fifo", fifo=True)
     topic.subscribe(queue, raw=True)
-    with local(app) as env:
+    with harness.bind(app) as env:
         for i in range(4):
             topic.publish(f"e{i}", group_id="g")
         topic.publish("e0", group_id="g")  # duplicate content within 5 minutes: dropped

@@ -6,12 +6,12 @@ import json
 from typing import Any
 
 import pytest
+from tests.ports.workflow.harness import Harness
 from typer.testing import CliRunner
 
 from stratus import App
 from stratus.cli import app as cli
 from stratus.resources.workflow import InvalidToken, TaskDoesNotExist, TaskTimedOut
-from stratus.testing import local
 
 
 def approval_app(timeout: int | None = None, heartbeat: int | None = None) -> tuple[App, Any, Any, list[Any]]:
@@ -62,9 +62,9 @@ def token_from(queue: Any) -> str:
     return token
 
 
-def test_waits_for_the_token_then_continues_with_its_output() -> None:
+def test_waits_for_the_token_then_continues_with_its_output(harness: Harness) -> None:
     app, flow, requests, _ = approval_app()
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"order": "o-1"})
         env.settle(max_seconds=7 * 86400)
         assert flow.describe(execution.arn).status == "RUNNING"  # waits as long as it takes
@@ -89,10 +89,10 @@ def test_waits_for_the_token_then_continues_with_its_output() -> None:
             flow.send_task_success(token, {})
 
 
-def test_a_function_can_send_the_token_back() -> None:
+def test_a_function_can_send_the_token_back(harness: Harness) -> None:
     app, flow, requests, _ = approval_app()
     approve = app.resource("function", "approve")
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"order": "o-2"})
         env.settle()
         approve.invoke({"token": token_from(requests)})  # type: ignore[attr-defined]
@@ -100,9 +100,9 @@ def test_a_function_can_send_the_token_back() -> None:
         assert flow.describe(execution.arn).output["approval"] == {"approved": True, "by": "fn"}
 
 
-def test_failure_is_caught_like_any_task_error() -> None:
+def test_failure_is_caught_like_any_task_error(harness: Harness) -> None:
     app, flow, requests, _ = approval_app()
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"order": "o-3"})
         env.settle()
         flow.send_task_failure(token_from(requests), error="Rejected", cause="over budget")
@@ -126,9 +126,9 @@ def test_failure_is_caught_like_any_task_error() -> None:
         assert json.loads(details["parameters"])["MessageBody"]["order"] == "o-3"
 
 
-def test_timeout_seconds_fails_the_task_on_the_clock() -> None:
+def test_timeout_seconds_fails_the_task_on_the_clock(harness: Harness) -> None:
     app, flow, requests, _ = approval_app(timeout=3600)
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"order": "o-4"})
         env.settle(max_seconds=3599)
         assert flow.describe(execution.arn).status == "RUNNING"
@@ -140,9 +140,9 @@ def test_timeout_seconds_fails_the_task_on_the_clock() -> None:
             flow.send_task_success(token, {})
 
 
-def test_heartbeats_keep_the_task_alive_until_they_stop() -> None:
+def test_heartbeats_keep_the_task_alive_until_they_stop(harness: Harness) -> None:
     app, flow, requests, _ = approval_app(timeout=3600, heartbeat=60)
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"order": "o-5"})
         env.settle(max_seconds=1)
         token = token_from(requests)
@@ -161,9 +161,9 @@ def test_heartbeats_keep_the_task_alive_until_they_stop() -> None:
         assert scheduled["taskScheduledEventDetails"]["heartbeatInSeconds"] == 60
 
 
-def test_bad_tokens_are_refused() -> None:
+def test_bad_tokens_are_refused(harness: Harness) -> None:
     app, flow, _, _ = approval_app()
-    with local(app):
+    with harness.bind(app):
         with pytest.raises(InvalidToken):
             flow.send_task_success("not-a-token", {})
         from stratus.local.workflow.tokens import new_token
@@ -173,10 +173,10 @@ def test_bad_tokens_are_refused() -> None:
             flow.send_task_success(stranger, {})
 
 
-def test_any_workflow_handle_routes_any_token() -> None:
+def test_any_workflow_handle_routes_any_token(harness: Harness) -> None:
     app, flow, requests, _ = approval_app()
     other = app.workflow("other", definition={"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"order": "o-6"})
         env.settle()
         other.send_task_success(token_from(requests), {"via": "other"})
@@ -184,10 +184,10 @@ def test_any_workflow_handle_routes_any_token() -> None:
         assert flow.describe(execution.arn).output["approval"] == {"via": "other"}
 
 
-def test_the_cli_sends_success_to_a_running_cloud_and_reads_history() -> None:
+def test_the_cli_sends_success_to_a_running_cloud_and_reads_history(harness: Harness) -> None:
     app, flow, requests, _ = approval_app()
     runner = CliRunner()
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"order": "o-7"}, name="o-7")
         env.settle()
         token = token_from(requests)
@@ -209,10 +209,10 @@ def test_the_cli_sends_success_to_a_running_cloud_and_reads_history() -> None:
         assert history.output.strip().splitlines()[-1].count('"ExecutionSucceeded"') == 1
 
 
-def test_the_cli_sends_failure() -> None:
+def test_the_cli_sends_failure(harness: Harness) -> None:
     app, flow, requests, _ = approval_app()
     runner = CliRunner()
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"order": "o-8"})
         env.settle()
         result = runner.invoke(
@@ -232,7 +232,7 @@ def test_the_cli_sends_failure() -> None:
         assert flow.describe(execution.arn).error == "OrderRejected"
 
 
-def test_a_function_invoked_with_the_token_can_answer_before_the_task_starts_waiting() -> None:
+def test_a_function_invoked_with_the_token_can_answer_before_the_task_starts_waiting(harness: Harness) -> None:
     app = App("inline")
 
     @app.function
@@ -258,7 +258,7 @@ def test_a_function_invoked_with_the_token_can_answer_before_the_task_starts_wai
         },
         substitutions={"Approver": approve_now},
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"amount": 5})
         env.settle()
         done = flow.describe(execution.arn)
@@ -267,11 +267,11 @@ def test_a_function_invoked_with_the_token_can_answer_before_the_task_starts_wai
         assert json.loads(submitted["taskSubmittedEventDetails"]["output"])["Payload"] == "submitted"
 
 
-def test_output_too_large_is_invalid_output() -> None:
+def test_output_too_large_is_invalid_output(harness: Harness) -> None:
     from stratus.resources.workflow import InvalidOutput
 
     app, flow, requests, _ = approval_app()
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"order": "big"})
         env.settle()
         token = token_from(requests)

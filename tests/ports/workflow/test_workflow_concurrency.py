@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.ports.workflow.harness import Harness
+
 from stratus import App
-from stratus.testing import local
 
 
 def map_of_callbacks(max_concurrency: int) -> tuple[App, Any, Any]:
@@ -40,9 +41,9 @@ def map_of_callbacks(max_concurrency: int) -> tuple[App, Any, Any]:
     return app, flow, asks
 
 
-def test_every_iteration_waits_for_its_callback_at_once() -> None:
+def test_every_iteration_waits_for_its_callback_at_once(harness: Harness) -> None:
     app, flow, asks = map_of_callbacks(0)
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"orders": ["a", "b", "c"]})
         env.settle()
         tokens = [m.body for m in asks.receive(max_messages=10)]
@@ -55,9 +56,9 @@ def test_every_iteration_waits_for_its_callback_at_once() -> None:
         assert sorted(r["answer"] for r in done.output) == [0, 1, 2]
 
 
-def test_max_concurrency_limits_how_many_wait_at_once() -> None:
+def test_max_concurrency_limits_how_many_wait_at_once(harness: Harness) -> None:
     app, flow, asks = map_of_callbacks(2)
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"orders": ["a", "b", "c"]})
         env.settle()
         first = [m.body for m in asks.receive(max_messages=10)]
@@ -71,7 +72,7 @@ def test_max_concurrency_limits_how_many_wait_at_once() -> None:
         assert flow.describe(execution.arn).output == [{"answer": "a"}, {"answer": "b"}, {"answer": "c"}]
 
 
-def test_waiting_iterations_overlap_on_the_clock() -> None:
+def test_waiting_iterations_overlap_on_the_clock(harness: Harness) -> None:
     app = App("naps")
     flow = app.workflow(
         "naps",
@@ -89,7 +90,7 @@ def test_waiting_iterations_overlap_on_the_clock() -> None:
             },
         },
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start([{"s": 10}, {"s": 5}, {"s": 7}])
         env.settle()
         done = flow.describe(execution.arn)

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.ports.workflow.harness import Harness
 
 from stratus import App, ValidationError
 from stratus.local.targets import deliver
-from stratus.testing import local
 from stratus.workflows import InvalidDefinition
 
 PASS = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
@@ -75,7 +75,7 @@ def test_bad_settings() -> None:
         app.workflow("c", definition=PASS, substitutions={"X": object()})
 
 
-def test_substitutions_put_what_cloudformation_would() -> None:
+def test_substitutions_put_what_cloudformation_would(harness: Harness) -> None:
     app = App("subs")
     table = app.table("orders", partition_key="id")
     queue = app.queue("jobs")
@@ -110,7 +110,7 @@ def test_substitutions_put_what_cloudformation_would() -> None:
         },
         substitutions={"F": fn, "T": table, "Q": queue, "S": topic, "B": bus, "W": child, "N": 3},
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start()
         env.settle()
         assert flow.describe(execution.arn).output == {
@@ -125,12 +125,12 @@ def test_substitutions_put_what_cloudformation_would() -> None:
         }
 
 
-def test_deliver_starts_an_execution_and_bus_rules_can_target_workflows() -> None:
+def test_deliver_starts_an_execution_and_bus_rules_can_target_workflows(harness: Harness) -> None:
     app = App("targets")
     bus = app.event_bus("orders")
     flow = app.workflow("on-order", definition=PASS)
     bus.rule("start-flow", pattern={"source": ["shop"]}, targets=[flow])
-    with local(app) as env:
+    with harness.bind(app) as env:
         deliver(flow, {"direct": True})
         bus.put(source="shop", detail_type="OrderPlaced", detail={"id": 1})
         env.settle()
@@ -140,10 +140,10 @@ def test_deliver_starts_an_execution_and_bus_rules_can_target_workflows() -> Non
         assert any('"detail": {"id": 1}' in text for text in inputs)
 
 
-def test_execution_names_and_inputs_are_validated() -> None:
+def test_execution_names_and_inputs_are_validated(harness: Harness) -> None:
     app = App("names")
     flow = app.workflow("f", definition=PASS)
-    with local(app):
+    with harness.bind(app):
         with pytest.raises(ValidationError, match="Invalid Name"):
             flow.start({}, name="has space")
         with pytest.raises(ValidationError, match="Invalid Name"):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.ports.workflow.harness import Harness
+
 from stratus import App
-from stratus.testing import local
 
 
 def distributed(reader: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -43,14 +44,14 @@ def data_app(definition: dict[str, Any]) -> tuple[App, Any, Any, list[Any]]:
     return app, flow, data, seen
 
 
-def test_items_from_a_json_object() -> None:
+def test_items_from_a_json_object(harness: Harness) -> None:
     reader = {
         "Resource": "arn:aws:states:::s3:getObject",
         "ReaderConfig": {"InputType": "JSON", "MaxItems": 3},
         "Parameters": {"Bucket": "${Data}", "Key.$": "$.key"},
     }
     app, flow, data, _ = data_app(distributed(reader))
-    with local(app) as env:
+    with harness.bind(app) as env:
         data.put("in/items.json", json.dumps([{"n": i} for i in range(5)]))
         execution = flow.start({"key": "in/items.json"})
         env.settle()
@@ -59,10 +60,10 @@ def test_items_from_a_json_object() -> None:
         assert done.output == [{"got": {"n": 0}}, {"got": {"n": 1}}, {"got": {"n": 2}}]  # MaxItems
 
 
-def test_items_from_a_listing_and_from_csv_in_batches() -> None:
+def test_items_from_a_listing_and_from_csv_in_batches(harness: Harness) -> None:
     listing = {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "${Data}", "Prefix": "logs/"}}
     app, flow, data, _ = data_app(distributed(listing))
-    with local(app) as env:
+    with harness.bind(app) as env:
         for name in ("a", "b"):
             data.put(f"logs/{name}.txt", "x")
         data.put("other/c.txt", "x")
@@ -80,7 +81,7 @@ def test_items_from_a_listing_and_from_csv_in_batches() -> None:
     }
     batched = distributed(csv_reader, ItemBatcher={"MaxItemsPerBatch": 2, "BatchInput": {"source": "rows.csv"}})
     app, flow, data, seen = data_app(batched)
-    with local(app) as env:
+    with harness.bind(app) as env:
         data.put("rows.csv", "id,name\n1,ann\n2,bob\n3,cy\n")
         done = flow.describe(flow.start({}).arn)
         env.settle()
@@ -92,7 +93,7 @@ def test_items_from_a_listing_and_from_csv_in_batches() -> None:
         ]
 
 
-def test_result_writer_puts_results_in_the_bucket() -> None:
+def test_result_writer_puts_results_in_the_bucket(harness: Harness) -> None:
     reader = {
         "Resource": "arn:aws:states:::s3:getObject",
         "ReaderConfig": {"InputType": "JSONL"},
@@ -100,7 +101,7 @@ def test_result_writer_puts_results_in_the_bucket() -> None:
     }
     writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "${Data}", "Prefix": "results"}}
     app, flow, data, _ = data_app(distributed(reader, ResultWriter=writer))
-    with local(app) as env:
+    with harness.bind(app) as env:
         data.put("items.jsonl", '{"n": 1}\n{"n": 2}\n')
         done = flow.describe(flow.start({}).arn)
         env.settle()
@@ -116,10 +117,10 @@ def test_result_writer_puts_results_in_the_bucket() -> None:
         assert {r["Status"] for r in records} == {"SUCCEEDED"}
 
 
-def test_a_missing_object_fails_the_map() -> None:
+def test_a_missing_object_fails_the_map(harness: Harness) -> None:
     reader = {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "${Data}", "Key": "nope.json"}}
     app, flow, _, _ = data_app(distributed(reader))
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({})
         env.settle()
         done = flow.describe(execution.arn)

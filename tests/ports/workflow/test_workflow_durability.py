@@ -10,8 +10,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from tests.ports.workflow.harness import Harness
+
 from stratus import App
-from stratus.testing import local
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -19,7 +20,7 @@ sys.path.insert(0, str(HERE))
 from crash_app import build  # noqa: E402
 
 
-def test_restart_mid_execution_resumes_without_rerunning_finished_tasks() -> None:
+def test_restart_mid_execution_resumes_without_rerunning_finished_tasks(harness: Harness) -> None:
     app = App("durable")
     calls: Counter[str] = Counter()
 
@@ -45,7 +46,7 @@ def test_restart_mid_execution_resumes_without_rerunning_finished_tasks() -> Non
         },
         substitutions={"First": first, "Second": second},
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"id": 1}, name="resume-me")
         env.settle(max_seconds=60)
         assert calls == {"first": 1}
@@ -61,7 +62,7 @@ def test_restart_mid_execution_resumes_without_rerunning_finished_tasks() -> Non
         assert [e["id"] for e in flow.history(execution.arn)] == list(range(1, len(history) + 1))
 
 
-def test_a_callback_waits_across_a_restart() -> None:
+def test_a_callback_waits_across_a_restart(harness: Harness) -> None:
     app = App("durable")
     jobs = app.queue("jobs")
     flow = app.workflow(
@@ -79,7 +80,7 @@ def test_a_callback_waits_across_a_restart() -> None:
         },
         substitutions={"Jobs": jobs},
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start()
         env.settle()
         (message,) = jobs.receive(max_messages=1)
@@ -89,7 +90,7 @@ def test_a_callback_waits_across_a_restart() -> None:
         assert flow.describe(execution.arn).output == {"answer": 42}
 
 
-def test_kill_9_mid_task_then_a_new_process_finishes_every_execution(tmp_path: Path) -> None:
+def test_kill_9_mid_task_then_a_new_process_finishes_every_execution(harness: Harness, tmp_path: Path) -> None:
     state, log = tmp_path / "state", tmp_path / "runs.log"
     env_vars = {**os.environ, "STRATUS_CRASH_AT": "2", "PYTHONPATH": os.pathsep.join(sys.path)}
     process = subprocess.run(
@@ -103,7 +104,7 @@ def test_kill_9_mid_task_then_a_new_process_finishes_every_execution(tmp_path: P
     assert before["B 2"] == 1 and before["C 2"] == 0  # killed inside B of order 2
 
     app, flow = build(log)
-    with local(app, state_dir=state) as env:
+    with harness.bind(app, state_dir=state) as env:
         env.settle()
         executions = flow.executions()
         assert sorted(e.name for e in executions) == [f"order-{i}" for i in range(5)]
@@ -121,7 +122,7 @@ def test_kill_9_mid_task_then_a_new_process_finishes_every_execution(tmp_path: P
         assert runs[f"B {order}"] == (2 if order == 2 else 1)  # the interrupted one: at least once
 
 
-def test_a_map_and_a_parallel_resume_after_restarts() -> None:
+def test_a_map_and_a_parallel_resume_after_restarts(harness: Harness) -> None:
     app = App("durable")
     calls: Counter[str] = Counter()
 
@@ -162,7 +163,7 @@ def test_a_map_and_a_parallel_resume_after_restarts() -> None:
         },
         substitutions={"Handle": handle},
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"items": [1, 2, 3]})
         for _ in range(5):  # restart in the middle of every wait
             env.settle(max_seconds=30)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from tests.ports.workflow.harness import Harness
 
 from stratus import App
 from stratus.resources.workflow import (
@@ -13,7 +14,6 @@ from stratus.resources.workflow import (
     ExecutionDoesNotExist,
     ExecutionNotRedrivable,
 )
-from stratus.testing import local
 
 MACHINE = {
     "StartAt": "Prepare",
@@ -50,9 +50,9 @@ def simple(fail: dict[str, bool] | None = None) -> tuple[App, Any, list[Any]]:
     return app, flow, calls
 
 
-def test_start_then_settle_runs_to_success_with_aws_history() -> None:
+def test_start_then_settle_runs_to_success_with_aws_history(harness: Harness) -> None:
     app, flow, calls = simple()
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"skip": False}, name="first")
         assert execution.arn == "arn:aws:states:us-east-1:000000000000:execution:flows-steps:first"
         assert execution.state_machine_arn == flow.arn
@@ -91,9 +91,9 @@ def test_start_then_settle_runs_to_success_with_aws_history() -> None:
         assert [e["id"] for e in flow.history(execution.arn, reverse=True)] == list(range(15, 0, -1))
 
 
-def test_start_is_idempotent_by_name_while_running() -> None:
+def test_start_is_idempotent_by_name_while_running(harness: Harness) -> None:
     app, flow, calls = simple()
-    with local(app) as env:
+    with harness.bind(app) as env:
         first = flow.start({"skip": False}, name="order-1")
         again = flow.start({"skip": False}, name="order-1")
         assert again.arn == first.arn and again.start_date == first.start_date
@@ -108,9 +108,9 @@ def test_start_is_idempotent_by_name_while_running() -> None:
         assert reused.status == "RUNNING"
 
 
-def test_executions_lists_newest_first_and_filters_by_status() -> None:
+def test_executions_lists_newest_first_and_filters_by_status(harness: Harness) -> None:
     app, flow, _ = simple()
-    with local(app) as env:
+    with harness.bind(app) as env:
         a = flow.start({"skip": True}, name="a")
         env.settle()
         env.advance(1)
@@ -121,16 +121,16 @@ def test_executions_lists_newest_first_and_filters_by_status() -> None:
         assert [e.arn for e in flow.executions(status="SUCCEEDED")] == [a.arn]
 
 
-def test_unknown_execution_does_not_exist() -> None:
+def test_unknown_execution_does_not_exist(harness: Harness) -> None:
     app, flow, _ = simple()
-    with local(app):
+    with harness.bind(app):
         with pytest.raises(ExecutionDoesNotExist):
             flow.describe("arn:aws:states:us-east-1:000000000000:execution:flows-steps:nope")
         with pytest.raises(ExecutionDoesNotExist):
             flow.history("arn:aws:states:us-east-1:000000000000:execution:other-machine:nope")
 
 
-def test_a_wait_of_a_day_finishes_instantly_with_settle() -> None:
+def test_a_wait_of_a_day_finishes_instantly_with_settle(harness: Harness) -> None:
     app = App("waits")
     flow = app.workflow(
         "slow",
@@ -139,7 +139,7 @@ def test_a_wait_of_a_day_finishes_instantly_with_settle() -> None:
             "States": {"Sleep": {"Type": "Wait", "Seconds": 86400, "Next": "Done"}, "Done": {"Type": "Succeed"}},
         },
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         start = env.clock.now()
         execution = flow.start({"x": 1})
         env.settle(max_seconds=3600)
@@ -150,7 +150,7 @@ def test_a_wait_of_a_day_finishes_instantly_with_settle() -> None:
         assert done.stop_date is not None and done.stop_date.timestamp() - start == 86400
 
 
-def test_stop_aborts_a_running_execution() -> None:
+def test_stop_aborts_a_running_execution(harness: Harness) -> None:
     app = App("stops")
     flow = app.workflow(
         "waiting",
@@ -159,7 +159,7 @@ def test_stop_aborts_a_running_execution() -> None:
             "States": {"Sleep": {"Type": "Wait", "Seconds": 600, "Next": "Done"}, "Done": {"Type": "Succeed"}},
         },
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start()
         env.settle(max_seconds=10)
         stopped = flow.stop(execution.arn, error="Cancelled", cause="customer asked")
@@ -173,10 +173,10 @@ def test_stop_aborts_a_running_execution() -> None:
         assert flow.stop(execution.arn).status == "ABORTED"  # stopping a closed execution changes nothing
 
 
-def test_redrive_restarts_from_the_state_that_failed() -> None:
+def test_redrive_restarts_from_the_state_that_failed(harness: Harness) -> None:
     fail = {"now": True}
     app, flow, calls = simple(fail)
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"skip": False})
         env.settle()
         failed = flow.describe(execution.arn)
@@ -199,9 +199,9 @@ def test_redrive_restarts_from_the_state_that_failed() -> None:
             flow.redrive(execution.arn)  # succeeded
 
 
-def test_redrive_window_is_fourteen_days() -> None:
+def test_redrive_window_is_fourteen_days(harness: Harness) -> None:
     app, flow, _ = simple({"now": True})
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"skip": False})
         env.settle()
         env.advance(15 * 86400)
@@ -209,7 +209,7 @@ def test_redrive_window_is_fourteen_days() -> None:
             flow.redrive(execution.arn)
 
 
-def test_machine_timeout_ends_timed_out() -> None:
+def test_machine_timeout_ends_timed_out(harness: Harness) -> None:
     app = App("timeouts")
     flow = app.workflow(
         "bounded",
@@ -219,7 +219,7 @@ def test_machine_timeout_ends_timed_out() -> None:
         },
         timeout=60,
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start()
         env.settle()
         done = flow.describe(execution.arn)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.ports.workflow.harness import Harness
 
 from stratus import App
 from stratus.resources.workflow import ExecutionNotRedrivable, StateMachineTypeNotSupported
-from stratus.testing import local
 
 
 def express_app() -> tuple[App, Any, list[Any]]:
@@ -38,9 +38,9 @@ def express_app() -> tuple[App, Any, list[Any]]:
     return app, flow, seen
 
 
-def test_start_sync_returns_the_outcome() -> None:
+def test_start_sync_returns_the_outcome(harness: Harness) -> None:
     app, flow, _ = express_app()
-    with local(app):
+    with harness.bind(app):
         result = flow.start_sync({"text": "hello"}, name="one")
         assert result.status == "SUCCEEDED"
         assert result.output == {"text": "hello", "result": {"score": 5}}
@@ -51,9 +51,9 @@ def test_start_sync_returns_the_outcome() -> None:
         assert failed.output is None and failed.cause is not None
 
 
-def test_start_runs_in_the_background() -> None:
+def test_start_runs_in_the_background(harness: Harness) -> None:
     app, flow, seen = express_app()
-    with local(app) as env:
+    with harness.bind(app) as env:
         started = [flow.start({"text": "a" * i}) for i in range(3)]
         assert all(e.status == "RUNNING" for e in started) and seen == []
         env.settle()
@@ -64,9 +64,9 @@ def test_start_runs_in_the_background() -> None:
         assert [e["type"] for e in flow.history(started[0].arn)][-1] == "ExecutionSucceeded"
 
 
-def test_express_names_are_not_unique_and_cannot_be_redriven() -> None:
+def test_express_names_are_not_unique_and_cannot_be_redriven(harness: Harness) -> None:
     app, flow, _ = express_app()
-    with local(app) as env:
+    with harness.bind(app) as env:
         a = flow.start({"text": "x", "bad": True}, name="same")
         b = flow.start({"text": "x"}, name="same")
         assert a.arn != b.arn
@@ -75,8 +75,8 @@ def test_express_names_are_not_unique_and_cannot_be_redriven() -> None:
             flow.redrive(a.arn)
 
 
-def test_start_sync_is_only_for_express() -> None:
+def test_start_sync_is_only_for_express(harness: Harness) -> None:
     app = App("slow")
     flow = app.workflow("std", definition={"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})
-    with local(app), pytest.raises(StateMachineTypeNotSupported):
+    with harness.bind(app), pytest.raises(StateMachineTypeNotSupported):
         flow.start_sync({})

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.ports.workflow.harness import Harness
+
 from stratus import App
-from stratus.testing import local
 
 
 def one_task(app: App, name: str, resource: str, parameters: dict[str, Any], **extra: Any) -> Any:
@@ -24,7 +25,7 @@ def run(env: Any, flow: Any, payload: Any = None) -> Any:
     return flow.describe(execution.arn)
 
 
-def test_sqs_send_message() -> None:
+def test_sqs_send_message(harness: Harness) -> None:
     app = App("ints")
     jobs = app.queue("jobs")
     flow = one_task(
@@ -37,7 +38,7 @@ def test_sqs_send_message() -> None:
             "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "resize"}},
         },
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         done = run(env, flow, {"job": 7})
         assert done.status == "SUCCEEDED", done.cause
         out = done.output
@@ -49,18 +50,18 @@ def test_sqs_send_message() -> None:
         assert message.message_attributes["kind"].value == "resize"
 
 
-def test_sqs_errors_are_task_errors() -> None:
+def test_sqs_errors_are_task_errors(harness: Harness) -> None:
     app = App("ints")
     app.queue("jobs.fifo", fifo=True)
     flow = one_task(app, "send", "arn:aws:states:::sqs:sendMessage", {"QueueUrl": "${jobs.fifo}", "MessageBody": "x"})
-    with local(app) as env:
+    with harness.bind(app) as env:
         done = run(env, flow)
         assert done.status == "FAILED"
         assert done.error == "SQS.MissingParameterException"  # a FIFO queue needs MessageGroupId
         assert "Service: AmazonSQS" in (done.cause or "")
 
 
-def test_sns_publish_reaches_subscribers() -> None:
+def test_sns_publish_reaches_subscribers(harness: Harness) -> None:
     app = App("ints")
     alerts = app.topic("alerts")
     inbox = app.queue("inbox")
@@ -71,7 +72,7 @@ def test_sns_publish_reaches_subscribers() -> None:
         "arn:aws:states:::sns:publish",
         {"TopicArn": "${alerts}", "Message.$": "$.text", "Subject": "Heads up"},
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         done = run(env, flow, {"text": "disk full"})
         assert done.status == "SUCCEEDED", done.cause
         assert "MessageId" in done.output and "SdkResponseMetadata" in done.output
@@ -80,7 +81,7 @@ def test_sns_publish_reaches_subscribers() -> None:
         assert message.body == "disk full"
 
 
-def test_dynamodb_put_get_update_delete() -> None:
+def test_dynamodb_put_get_update_delete(harness: Harness) -> None:
     app = App("ints")
     app.table("accounts", partition_key="id")
     table = "${accounts}"
@@ -136,7 +137,7 @@ def test_dynamodb_put_get_update_delete() -> None:
         substitutions={"accounts": app.resource("table", "accounts")},
     )
     accounts = app.resource("table", "accounts")
-    with local(app) as env:
+    with harness.bind(app) as env:
         done = run(env, flow, {"id": "acc-1"})
         assert done.status == "SUCCEEDED", done.cause
         out = done.output
@@ -147,7 +148,7 @@ def test_dynamodb_put_get_update_delete() -> None:
         assert accounts.get({"id": "acc-1"}) is None  # type: ignore[attr-defined]
 
 
-def test_dynamodb_condition_failure_is_catchable() -> None:
+def test_dynamodb_condition_failure_is_catchable(harness: Harness) -> None:
     app = App("ints")
     accounts = app.table("accounts", partition_key="id")
     flow = app.workflow(
@@ -171,7 +172,7 @@ def test_dynamodb_condition_failure_is_catchable() -> None:
         },
         substitutions={"accounts": accounts},
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         accounts.put({"id": "dup"})
         done = run(env, flow)
         assert (done.status, done.output) == ("SUCCEEDED", "already there")
@@ -179,7 +180,7 @@ def test_dynamodb_condition_failure_is_catchable() -> None:
         assert "ConditionalCheckFailedException" in failed["taskFailedEventDetails"]["cause"]
 
 
-def test_events_put_events_runs_bus_rules() -> None:
+def test_events_put_events_runs_bus_rules(harness: Harness) -> None:
     app = App("ints")
     bus = app.event_bus("orders")
     seen: list[Any] = []
@@ -198,7 +199,7 @@ def test_events_put_events_runs_bus_rules() -> None:
             ]
         },
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         done = run(env, flow, {"id": "o-9"})
         assert done.status == "SUCCEEDED", done.cause
         assert done.output["FailedEntryCount"] == 0 and "EventId" in done.output["Entries"][0]
@@ -206,7 +207,7 @@ def test_events_put_events_runs_bus_rules() -> None:
         assert seen == [{"id": "o-9"}]
 
 
-def test_lambda_invoke_returns_the_invoke_response() -> None:
+def test_lambda_invoke_returns_the_invoke_response(harness: Harness) -> None:
     app = App("ints")
 
     @app.function
@@ -216,7 +217,7 @@ def test_lambda_invoke_returns_the_invoke_response() -> None:
         return {"square": event["n"] ** 2}
 
     flow = one_task(app, "calc", "arn:aws:states:::lambda:invoke", {"FunctionName": "${square}", "Payload.$": "$"})
-    with local(app) as env:
+    with harness.bind(app) as env:
         done = run(env, flow, {"n": 4})
         assert done.status == "SUCCEEDED", done.cause
         out = done.output
@@ -229,10 +230,10 @@ def test_lambda_invoke_returns_the_invoke_response() -> None:
         assert {"requestId", "stackTrace"} <= set(cause)
 
 
-def test_lambda_invoke_of_a_missing_function() -> None:
+def test_lambda_invoke_of_a_missing_function(harness: Harness) -> None:
     app = App("ints")
     flow = one_task(app, "calc", "arn:aws:states:::lambda:invoke", {"FunctionName": "nowhere", "Payload": {}})
-    with local(app) as env:
+    with harness.bind(app) as env:
         done = run(env, flow)
         assert done.error == "Lambda.ResourceNotFoundException"
 
@@ -280,9 +281,9 @@ def nested_app(child_fails: bool = False) -> tuple[App, Any, Any]:
     return app, parent, child
 
 
-def test_start_execution_fire_and_forget_and_sync() -> None:
+def test_start_execution_fire_and_forget_and_sync(harness: Harness) -> None:
     app, parent, child = nested_app()
-    with local(app) as env:
+    with harness.bind(app) as env:
         done = run(env, parent, {"n": 21})
         assert done.status == "SUCCEEDED", done.cause
         out = done.output
@@ -298,16 +299,16 @@ def test_start_execution_fire_and_forget_and_sync() -> None:
         assert kinds.count("TaskSubmitted") == 2 and kinds.count("TaskSucceeded") == 3
 
 
-def test_a_failed_child_fails_the_sync_task() -> None:
+def test_a_failed_child_fails_the_sync_task(harness: Harness) -> None:
     app, parent, _ = nested_app(child_fails=True)
-    with local(app) as env:
+    with harness.bind(app) as env:
         done = run(env, parent, {"n": 1})
         assert (done.status, done.error) == ("FAILED", "States.TaskFailed")
         cause = json.loads(done.cause or "{}")
         assert cause["Status"] == "FAILED" and cause["Error"] == "ChildBroke"
 
 
-def test_a_task_can_start_a_workflow_of_another_kind_express() -> None:
+def test_a_task_can_start_a_workflow_of_another_kind_express(harness: Harness) -> None:
     app = App("nest")
     app.workflow(
         "fast",
@@ -320,13 +321,13 @@ def test_a_task_can_start_a_workflow_of_another_kind_express() -> None:
         "arn:aws:states:::states:startExecution.sync:2",
         {"StateMachineArn": "${fast}", "Input": {}},
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         done = run(env, parent)
         assert done.status == "SUCCEEDED", done.cause
         assert done.output["Output"] == "fast"
 
 
-def test_stopping_a_parent_stops_the_child_it_waits_for() -> None:
+def test_stopping_a_parent_stops_the_child_it_waits_for(harness: Harness) -> None:
     app = App("nest")
     child = app.workflow(
         "child",
@@ -335,7 +336,7 @@ def test_stopping_a_parent_stops_the_child_it_waits_for() -> None:
     parent = one_task(
         app, "parent", "arn:aws:states:::states:startExecution.sync:2", {"StateMachineArn": "${child}", "Input": {}}
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = parent.start()
         env.settle(max_seconds=60)
         (running,) = child.executions(status="RUNNING")
@@ -345,13 +346,13 @@ def test_stopping_a_parent_stops_the_child_it_waits_for() -> None:
         assert parent.describe(execution.arn).status == "ABORTED"
 
 
-def test_a_malformed_request_is_the_service_refusing_it() -> None:
+def test_a_malformed_request_is_the_service_refusing_it(harness: Harness) -> None:
     app = App("ints")
     app.table("accounts", partition_key="id")
     flow = one_task(
         app, "bad", "arn:aws:states:::dynamodb:getItem", {"TableName": "${accounts}", "Key": {"id": "not typed"}}
     )
-    with local(app) as env:
+    with harness.bind(app) as env:
         done = run(env, flow)
         assert (done.status, done.error) == ("FAILED", "DynamoDB.AmazonDynamoDBException")
         missing = one_task(app, "missing", "arn:aws:states:::dynamodb:getItem", {"TableName": "nope", "Key": {}})

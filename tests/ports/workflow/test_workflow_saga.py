@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.ports.workflow.harness import Harness
+
 from stratus import App
-from stratus.testing import local
 
 
 def types(history: list[dict[str, Any]]) -> list[str]:
@@ -55,9 +56,9 @@ def checkout_app(declined: set[str], flaky: dict[str, int]) -> tuple[App, Any, A
     return app, flow, orders, seen
 
 
-def test_happy_path_runs_every_step_against_local_resources() -> None:
+def test_happy_path_runs_every_step_against_local_resources(harness: Harness) -> None:
     app, flow, orders, seen = checkout_app(set(), {})
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"order": "o-1", "amount": 42, "items": ["a", "b"]}, name="o-1")
         assert execution.status == "RUNNING"
         env.settle()
@@ -71,9 +72,9 @@ def test_happy_path_runs_every_step_against_local_resources() -> None:
         assert seen["released"] == []
 
 
-def test_declined_charge_compensates_then_fails() -> None:
+def test_declined_charge_compensates_then_fails(harness: Harness) -> None:
     app, flow, orders, seen = checkout_app({"o-2"}, {})
-    with local(app) as env:
+    with harness.bind(app) as env:
         execution = flow.start({"order": "o-2", "amount": 5})
         env.settle()
         done = flow.describe(execution.arn)
@@ -88,9 +89,9 @@ def test_declined_charge_compensates_then_fails() -> None:
         assert types(history)[-1] == "ExecutionFailed"
 
 
-def test_retries_back_off_on_the_clock() -> None:
+def test_retries_back_off_on_the_clock(harness: Harness) -> None:
     app, flow, _, seen = checkout_app(set(), {"o-3": 2})
-    with local(app) as env:
+    with harness.bind(app) as env:
         start = env.clock.now()
         execution = flow.start({"order": "o-3", "amount": 1})
         env.settle(max_seconds=5)  # the first retry is due after 10 s: not yet

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -231,4 +232,237 @@ def create_key(cloud: MotoCloud, key: Any) -> str:
         client.enable_key_rotation(KeyId=arn, RotationPeriodInDays=key.rotation_period_days)
     client.create_alias(AliasName=f"alias/{key.qualified_name}", TargetKeyId=arn)
     cloud.set_id(key, arn)
+    return str(arn)
+
+
+def create_topic(cloud: MotoCloud, topic: Any) -> str:
+    """An SNS topic for a ``Topic`` handle (FIFO and deduplication as declared), as the template creates it.
+
+    Its declared SQS, HTTP, email and SMS subscriptions are created too (their queues and
+    dead-letter queues must exist already); function subscriptions are left out, as moto runs no
+    Lambda functions for these suites.
+    """
+    client = cloud.client("sns")
+    attributes: dict[str, str] = {}
+    if topic.fifo:
+        attributes["FifoTopic"] = "true"
+        if topic.content_based_deduplication:
+            attributes["ContentBasedDeduplication"] = "true"
+    arn = str(client.create_topic(Name=topic.qualified_name, Attributes=attributes)["TopicArn"])
+    cloud.set_id(topic, arn)
+    sqs = cloud.client("sqs")
+
+    def queue_arn(queue: Any) -> str:
+        url = cloud.physical_id(queue)
+        found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        return str(found["QueueArn"])
+
+    for sub in topic.subscriptions:
+        if sub.protocol == "lambda":
+            continue
+        endpoint = queue_arn(sub.endpoint) if sub.protocol == "sqs" else sub.endpoint
+        sub_attributes: dict[str, str] = {}
+        if sub.filter_policy is not None:
+            source = sub.filter_policy.source
+            sub_attributes["FilterPolicy"] = source if isinstance(source, str) else json.dumps(source)
+            sub_attributes["FilterPolicyScope"] = sub.filter_scope
+        if sub.raw:
+            sub_attributes["RawMessageDelivery"] = "true"
+        if sub.dead_letter is not None:
+            sub_attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": queue_arn(sub.dead_letter)})
+        client.subscribe(
+            TopicArn=arn,
+            Protocol=sub.protocol,
+            Endpoint=endpoint,
+            Attributes=sub_attributes,
+            ReturnSubscriptionArn=True,
+        )
+    return arn
+
+
+def create_event_bus(cloud: MotoCloud, bus: Any) -> str:
+    """An EventBridge bus for an ``EventBus`` handle, with its rules and archives, as the template creates them.
+
+    Rules are named ``<app>-<rule>`` and archives ``<app>-<archive>``. Targets that are queues,
+    topics or other buses get their ARN when they were created already (in moto); function and
+    workflow targets are left out, as moto runs no Lambda functions or state machines for these
+    suites.
+    """
+    client = cloud.client("events")
+    name = bus.qualified_name
+    params: dict[str, Any] = {"Name": name}
+    if bus.description:
+        params["Description"] = bus.description
+    bus_arn = str(client.create_event_bus(**params)["EventBusArn"])
+    cloud.set_id(bus, name)
+
+    def pattern(source: Any) -> str:
+        return source if isinstance(source, str) else json.dumps(source)
+
+    def arn_of(resource: Any) -> str | None:
+        try:
+            identity = cloud.physical_id(resource)
+        except NotBound:
+            return None
+        if resource.kind == "queue":
+            found = cloud.client("sqs").get_queue_attributes(QueueUrl=identity, AttributeNames=["QueueArn"])
+            return str(found["Attributes"]["QueueArn"])
+        if resource.kind == "event_bus":
+            return str(client.describe_event_bus(Name=identity)["Arn"])
+        return identity if identity.startswith("arn:") else None
+
+    for rule in bus.rules.values():
+        rule_name = f"{bus.app.name}-{rule.name}"
+        rule_params: dict[str, Any] = {
+            "Name": rule_name,
+            "EventBusName": name,
+            "EventPattern": pattern(rule.pattern.source),
+            "State": "ENABLED" if rule.enabled else "DISABLED",
+        }
+        if rule.description:
+            rule_params["Description"] = rule.description
+        client.put_rule(**rule_params)
+        targets: list[dict[str, Any]] = []
+        for i, target in enumerate(rule.targets):
+            dest = target.resource
+            dest_arn = arn_of(dest)
+            if dest_arn is None:
+                continue
+            spec: dict[str, Any] = {
+                "Id": f"{dest.kind}-{dest.name}"[:60] + (f"-{i}" if i else ""),
+                "Arn": dest_arn,
+                "RetryPolicy": {
+                    "MaximumRetryAttempts": target.retry_attempts,
+                    "MaximumEventAgeInSeconds": target.max_event_age,
+                },
+            }
+            if target.input is not None:
+                spec["Input"] = json.dumps(target.input)
+            if target.input_path is not None:
+                spec["InputPath"] = target.input_path
+            if target.input_transformer is not None:
+                spec["InputTransformer"] = {"InputTemplate": target.input_transformer.template}
+                if target.input_transformer.paths:
+                    spec["InputTransformer"]["InputPathsMap"] = dict(target.input_transformer.paths)
+            if target.dead_letter is not None:
+                dead_letter = arn_of(target.dead_letter)
+                if dead_letter is not None:
+                    spec["DeadLetterConfig"] = {"Arn": dead_letter}
+            if target.group_id:
+                spec["SqsParameters"] = {"MessageGroupId": target.group_id}
+            targets.append(spec)
+        if targets:
+            client.put_targets(Rule=rule_name, EventBusName=name, Targets=targets)
+    for archive in bus.archives.values():
+        archive_params: dict[str, Any] = {"ArchiveName": f"{bus.app.name}-{archive.name}", "EventSourceArn": bus_arn}
+        if archive.pattern is not None:
+            archive_params["EventPattern"] = pattern(archive.pattern.source)
+        if archive.retention_days:
+            archive_params["RetentionDays"] = archive.retention_days
+        client.create_archive(**archive_params)
+    return name
+
+
+def record_function(cloud: MotoCloud, function: Any) -> str:
+    """The ARN a ``Function`` handle's deployed function would have, recorded as its physical identity.
+
+    Nothing is created: moto runs no Lambda functions for these suites, and EventBridge Scheduler
+    accepts a target ARN without checking it.
+    """
+    try:
+        return cloud.physical_id(function)
+    except NotBound:
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function.qualified_name}"
+        cloud.set_id(function, arn)
+        return arn
+
+
+def _target_arn(cloud: MotoCloud, resource: Any) -> str:
+    """The ARN of a schedule target or dead-letter queue already created (or, a function, recorded)."""
+    if resource.kind == "function":
+        return record_function(cloud, resource)
+    identity = cloud.physical_id(resource)
+    if resource.kind == "queue":
+        found = cloud.client("sqs").get_queue_attributes(QueueUrl=identity, AttributeNames=["QueueArn"])
+        return str(found["Attributes"]["QueueArn"])
+    if resource.kind == "event_bus":
+        return str(cloud.client("events").describe_event_bus(Name=identity)["Arn"])
+    return identity
+
+
+def _schedule_group(cloud: MotoCloud, name: str) -> None:
+    client = cloud.client("scheduler")
+    with suppress(client.exceptions.ConflictException):
+        client.create_schedule_group(Name=name)
+
+
+def create_schedule(cloud: MotoCloud, schedule: Any) -> str:
+    """An EventBridge Scheduler schedule for a declared ``Schedule``, in the app's group, as the template does."""
+    spec = schedule.spec
+    name = schedule.qualified_name
+    group = schedule.app.name
+    _schedule_group(cloud, group)
+    scheduled_event = {
+        "version": "0",
+        "id": "<aws.scheduler.execution-id>",
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "time": "<aws.scheduler.scheduled-time>",
+        "resources": ["<aws.scheduler.schedule-arn>"],
+        "detail": {},
+    }
+    target: dict[str, Any] = {
+        "Arn": _target_arn(cloud, spec.target),
+        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/{group}-scheduler",
+        "Input": json.dumps(spec.payload if spec.payload is not None else scheduled_event),
+        "RetryPolicy": {"MaximumRetryAttempts": spec.retry_attempts, "MaximumEventAgeInSeconds": spec.max_event_age},
+    }
+    if spec.dead_letter is not None:
+        target["DeadLetterConfig"] = {"Arn": _target_arn(cloud, spec.dead_letter)}
+    if spec.target.kind == "queue" and getattr(spec.target, "fifo", False):
+        target["SqsParameters"] = {"MessageGroupId": name}
+    if spec.target.kind == "event_bus":
+        target["EventBridgeParameters"] = {"DetailType": "Scheduled Event", "Source": "aws.scheduler"}
+    params: dict[str, Any] = {
+        "Name": name,
+        "GroupName": group,
+        "ScheduleExpression": spec.expression,
+        "ScheduleExpressionTimezone": spec.timezone,
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "State": "ENABLED" if spec.enabled else "DISABLED",
+        "Target": target,
+    }
+    if spec.start is not None:
+        params["StartDate"] = datetime.fromtimestamp(spec.start, UTC)
+    if spec.end is not None:
+        params["EndDate"] = datetime.fromtimestamp(spec.end, UTC)
+    cloud.client("scheduler").create_schedule(**params)
+    cloud.set_id(schedule, name)
+    cloud.set_id(schedule, group, "GROUP")
+    return name
+
+
+def create_scheduler(cloud: MotoCloud, scheduler: Any) -> str:
+    """The schedule group of a ``Scheduler`` (run-time schedules), with the role its schedules name."""
+    name = scheduler.qualified_name
+    _schedule_group(cloud, name)
+    cloud.set_id(scheduler, name)
+    cloud.set_id(scheduler, f"arn:aws:iam::{ACCOUNT}:role/{name}-scheduler", "ROLE")
+    return name
+
+
+def create_workflow(cloud: MotoCloud, workflow: Any) -> str:
+    """A Step Functions state machine for a ``Workflow`` handle (type as declared), as the template creates it.
+
+    The definition's ``${...}`` substitutions are resolved with moto's region and account, as
+    CloudFormation resolves them; the role is the name the template gives, not checked by moto.
+    """
+    client = cloud.client("stepfunctions")
+    arn = client.create_state_machine(
+        name=workflow.qualified_name,
+        definition=workflow.definition_text(REGION, ACCOUNT),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/{workflow.qualified_name}-role",
+        type=workflow.type,
+    )["stateMachineArn"]
+    cloud.set_id(workflow, str(arn))
     return str(arn)
