@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from stratus.clock import iso8601
+from stratus.local.watchdog import uninterrupted
 from stratus.resources.sql import SqlBackend, SqlDatabase, SqlSession
 from stratus.resources.sql.backend import Isolation
 from stratus.resources.sql.errors import IntegrityError, MigrationError, SerializationFailure, SqlError
@@ -160,7 +161,9 @@ class SqliteDatabase(SqlBackend):
 
     @contextmanager
     def session(self, isolation: Isolation | None) -> Iterator[SqlSession]:
-        with self._lock:
+        # No handler timeout between BEGIN and COMMIT/ROLLBACK (see stratus.local.watchdog): one
+        # would leave the shared connection inside a transaction and fail every later BEGIN.
+        with uninterrupted(), self._lock:
             if isolation is None:
                 yield _Session(self._conn)
                 return

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from stratus.local.watchdog import uninterrupted
+
 Durability = Literal["process", "fsync"]
 
 
@@ -52,8 +54,12 @@ class Database:
 
         Nested calls on the same thread become savepoints, so an inner failure undoes only
         the inner work and the outer transaction decides.
+
+        A handler timeout (raised asynchronously into the thread by the watchdog) is held off
+        until the transaction has ended: arriving just after ``BEGIN`` it would leave the shared
+        connection inside a transaction nobody owns, and every later write on it would fail.
         """
-        with self.lock:
+        with uninterrupted(), self.lock:
             depth = self._depth
             savepoint = f"sp{depth}"
             self._conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT {savepoint}")
@@ -81,7 +87,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """Exclusive use of the connection for reads (a consistent snapshot per statement)."""
-        with self.lock:
+        with uninterrupted(), self.lock:  # a timeout inside contextlib's __enter__ would keep the lock
             yield self._conn
 
     def execute(self, sql: str, params: Any = ()) -> list[Any]:

@@ -6,6 +6,13 @@ keeps the deadlines and, when one passes, raises :class:`HandlerTimedOut` inside
 handler's thread (CPython's ``PyThreadState_SetAsyncExc``). The exception arrives at the
 next Python bytecode, so a handler blocked inside a C call is interrupted when it returns;
 ``asyncio`` handlers are timed out by ``asyncio.wait_for`` instead.
+
+An exception that can arrive at any bytecode must not arrive while a thread begins, runs or
+ends a transaction on a shared SQLite connection: one raised between ``BEGIN`` and the code
+that would roll it back leaves the connection inside a transaction nobody owns, and every
+later ``BEGIN`` on it fails ("cannot start a transaction within a transaction"). Such code
+runs inside :func:`uninterrupted`; a deadline that passes meanwhile is delivered as soon as
+the thread leaves it.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ import heapq
 import itertools
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # Two prototypes of the same C function: one raises an exception object, one (NULL) clears it.
 _set_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_object)(
@@ -35,6 +44,41 @@ class HandlerTimedOut(BaseException):  # BaseException: a handler's `except Exce
 
 def _clear_pending(thread_id: int) -> None:
     _clear_async_exc(thread_id, None)
+
+
+#: Threads inside :func:`uninterrupted` sections (thread id -> nesting depth), for every Watchdog.
+_critical: dict[int, int] = {}
+#: Timeouts raised into a thread that it may not have seen yet (thread id -> (watchdog, token)).
+_raised: dict[int, tuple[Watchdog, int]] = {}
+#: Held while a timeout is checked against :data:`_critical` and raised, so that a thread entering
+#: a section can wait for a raise already under way to be complete (and then take it back).
+_guard = threading.Lock()
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """A section no handler timeout interrupts; one that falls due inside it is delivered after it.
+
+    Entering takes back a timeout raised into this thread that has not surfaced yet (it is
+    delivered again after the section), so none can surface inside.
+    """
+    thread_id = threading.get_ident()
+    # An exception surfacing in .get() leaves nothing behind; none can surface between the
+    # store and the try (no bytecode there checks for pending exceptions).
+    _critical[thread_id] = _critical.get(thread_id, 0) + 1
+    try:
+        with _guard:
+            late = _raised.pop(thread_id, None)
+        if late is not None:
+            _clear_pending(thread_id)
+            late[0]._deliver_again(late[1], thread_id)
+        yield
+    finally:
+        depth = _critical[thread_id] - 1
+        if depth:
+            _critical[thread_id] = depth
+        else:
+            del _critical[thread_id]
 
 
 class Watchdog:
@@ -70,10 +114,21 @@ class Watchdog:
             thread_id = self._armed.pop(token, None)
             if token in self._fired:
                 self._fired.discard(token)
+                with _guard:
+                    if _raised.get(threading.get_ident()) == (self, token):
+                        del _raised[threading.get_ident()]
                 if thread_id is None:
                     _clear_pending(threading.get_ident())
                 return True
             return False
+
+    def _deliver_again(self, token: int, thread_id: int) -> None:
+        """Re-arm a timeout that was taken back before it surfaced (it is due at once)."""
+        with self._lock:
+            self._fired.discard(token)
+            self._armed[token] = thread_id
+            heapq.heappush(self._heap, (time.monotonic(), token))
+            self._wake.notify()
 
     def _run(self) -> None:
         # Disarmed deadlines stay in the heap until they pass (removing them would cost every call);
@@ -83,9 +138,17 @@ class Watchdog:
                 now = time.monotonic()
                 while self._heap and self._heap[0][0] <= now:
                     _, token = heapq.heappop(self._heap)
-                    thread_id = self._armed.pop(token, None)
-                    if thread_id is not None:
+                    thread_id = self._armed.get(token)
+                    if thread_id is None:
+                        continue
+                    with _guard:
+                        if _critical.get(thread_id):
+                            # Inside an uninterrupted section: look again on the next tick.
+                            heapq.heappush(self._heap, (now + TICK, token))
+                            continue
+                        del self._armed[token]
                         self._fired.add(token)
+                        _raised[thread_id] = (self, token)
                         _set_async_exc(thread_id, HandlerTimedOut)
                 self._wake.wait(TICK if self._armed else None)
 

@@ -18,9 +18,10 @@ log = logging.getLogger("stratus.workflows")
 
 #: Executions stepped at once when the cloud runs in the background (Task calls that wait overlap).
 WORKERS = 16
-#: Off until an intermittent failure seen under load (an sqlite3.OperationalError in e-commerce
-#: checkout Tasks, after which every order failed) is understood; see the session notes.
-CONCURRENT = False
+#: Step due executions on the pool when the cloud runs in the background. (Under this load a Task
+#: handler could time out while waiting for a database lock; the timeout used to surface just after
+#: BEGIN and leave the shared connection in a transaction: stratus.local.watchdog.uninterrupted.)
+CONCURRENT = True
 
 
 class WorkflowPump:
