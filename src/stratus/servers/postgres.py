@@ -31,6 +31,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from stratus.clock import iso8601
+from stratus.local.watchdog import uninterrupted
 from stratus.resources.sql import SqlBackend, SqlDatabase, SqlSession
 from stratus.resources.sql.backend import Isolation
 from stratus.resources.sql.errors import IntegrityError, MigrationError, SerializationFailure, SqlError
@@ -220,7 +221,8 @@ class PostgresDatabase(SqlBackend):
 
     @contextmanager
     def session(self, isolation: Isolation | None) -> Iterator[SqlSession]:
-        with self._pool.connection() as conn:
+        # A function timeout must not land between BEGIN and the rollback guard (see stratus.local.watchdog).
+        with uninterrupted(), self._pool.connection() as conn:
             if isolation is None:
                 yield _Session(conn)
                 return
