@@ -111,6 +111,12 @@ _SCHEMA = [
     "ALTER TABLE messages ADD COLUMN trace TEXT",
 ]
 
+_INSERT = (
+    "INSERT INTO messages (queue, message_id, body, attributes, md5_body, md5_attributes, group_id, "
+    "dedup_id, sent_at, enqueued_at, arrived_at, expires_at, visible_at, trace) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
 _COLUMNS = (
     "seq, message_id, body, attributes, md5_body, md5_attributes, group_id, dedup_id, sent_at, "
     "receive_count, first_received_at, source_queue, trace"
@@ -184,62 +190,111 @@ class LocalQueue(QueueBackend):
     # -- sending
 
     def send(self, messages: list[OutgoingMessage]) -> list[SendResult]:
-        q = self.resource
-        now = self.clock.now()
-        results: list[SendResult] = []
         with self.db.transaction() as conn:
-            for m in messages:
-                if q.fifo:
-                    row = conn.execute(
-                        "SELECT message_id, seq FROM dedup WHERE queue = ? AND dedup_id = ? AND expires_at > ?",
-                        (self.name, m.deduplication_id, now),
-                    ).fetchone()
-                    if row is not None:
-                        results.append(
-                            SendResult(row[0], m.md5_of_body, m.md5_of_attributes, str(_SEQUENCE_BASE + row[1]))
-                        )
-                        continue
-                message_id = _message_id()
-                delay = q.delay if m.delay is None else m.delay
-                attributes = (
-                    msgpack.packb({n: (a.data_type, a.value) for n, a in m.attributes.items()})
-                    if m.attributes
-                    else None
-                )
-                cursor = conn.execute(
-                    "INSERT INTO messages (queue, message_id, body, attributes, md5_body, md5_attributes, group_id, "
-                    "dedup_id, sent_at, enqueued_at, arrived_at, expires_at, visible_at, trace) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        self.name,
-                        message_id,
-                        m.body,
-                        attributes,
-                        m.md5_of_body,
-                        m.md5_of_attributes,
-                        m.group_id,
-                        m.deduplication_id,
-                        now,
-                        now,
-                        now,
-                        now + q.retention,
-                        now + delay,
-                        m.trace_header,
-                    ),
-                )
-                seq = cursor.lastrowid
-                assert seq is not None
-                sequence_number = None
-                if q.fifo:
-                    conn.execute(
-                        "INSERT INTO dedup (queue, dedup_id, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?) "
-                        "ON CONFLICT (queue, dedup_id) DO UPDATE SET message_id = excluded.message_id, "
-                        "seq = excluded.seq, expires_at = excluded.expires_at",
-                        (self.name, m.deduplication_id, message_id, seq, now + DEDUPLICATION_WINDOW),
-                    )
-                    sequence_number = str(_SEQUENCE_BASE + seq)
-                results.append(SendResult(message_id, m.md5_of_body, m.md5_of_attributes, sequence_number))
+            results = self._insert(conn, messages, self.clock.now())
         self.engine.notify(self.name)
+        return results
+
+    def _insert(self, conn: sqlite3.Connection, messages: list[OutgoingMessage], now: float) -> list[SendResult]:
+        """Enqueue ``messages`` inside the caller's transaction (the caller commits, then notifies)."""
+        q = self.resource
+        if not q.fifo:
+            return self._insert_standard(conn, messages, now)
+        results: list[SendResult] = []
+        for m in messages:
+            if q.fifo:
+                row = conn.execute(
+                    "SELECT message_id, seq FROM dedup WHERE queue = ? AND dedup_id = ? AND expires_at > ?",
+                    (self.name, m.deduplication_id, now),
+                ).fetchone()
+                if row is not None:
+                    results.append(SendResult(row[0], m.md5_of_body, m.md5_of_attributes, str(_SEQUENCE_BASE + row[1])))
+                    continue
+            message_id = _message_id()
+            delay = q.delay if m.delay is None else m.delay
+            attributes = (
+                msgpack.packb({n: (a.data_type, a.value) for n, a in m.attributes.items()}) if m.attributes else None
+            )
+            cursor = conn.execute(
+                "INSERT INTO messages (queue, message_id, body, attributes, md5_body, md5_attributes, group_id, "
+                "dedup_id, sent_at, enqueued_at, arrived_at, expires_at, visible_at, trace) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    self.name,
+                    message_id,
+                    m.body,
+                    attributes,
+                    m.md5_of_body,
+                    m.md5_of_attributes,
+                    m.group_id,
+                    m.deduplication_id,
+                    now,
+                    now,
+                    now,
+                    now + q.retention,
+                    now + delay,
+                    m.trace_header,
+                ),
+            )
+            seq = cursor.lastrowid
+            assert seq is not None
+            sequence_number = None
+            if q.fifo:
+                conn.execute(
+                    "INSERT INTO dedup (queue, dedup_id, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (queue, dedup_id) DO UPDATE SET message_id = excluded.message_id, "
+                    "seq = excluded.seq, expires_at = excluded.expires_at",
+                    (self.name, m.deduplication_id, message_id, seq, now + DEDUPLICATION_WINDOW),
+                )
+                sequence_number = str(_SEQUENCE_BASE + seq)
+            results.append(SendResult(message_id, m.md5_of_body, m.md5_of_attributes, sequence_number))
+        return results
+
+    def _insert_standard(
+        self, conn: sqlite3.Connection, messages: list[OutgoingMessage], now: float
+    ) -> list[SendResult]:
+        """A standard queue's messages in one statement (no deduplication, no sequence numbers)."""
+        rows: list[tuple[Any, ...]] = []
+        results = self._standard_rows(messages, now, rows)
+        conn.executemany(_INSERT, rows)
+        return results
+
+    def _standard_rows(
+        self, messages: list[OutgoingMessage], now: float, rows: list[tuple[Any, ...]]
+    ) -> list[SendResult]:
+        """Append the rows of a standard queue's messages to ``rows``; the results the send reports."""
+        q = self.resource
+        name, expires = self.name, now + q.retention
+        results = []
+        packed: dict[int, bytes] = {}  # fan-out hands several messages one attributes dict: pack it once
+        for m in messages:
+            message_id = _message_id()
+            attributes = None
+            if m.attributes:
+                attributes = packed.get(id(m.attributes))
+                if attributes is None:
+                    attributes = packed[id(m.attributes)] = msgpack.packb(
+                        {n: (a.data_type, a.value) for n, a in m.attributes.items()}
+                    )
+            rows.append(
+                (
+                    name,
+                    message_id,
+                    m.body,
+                    attributes,
+                    m.md5_of_body,
+                    m.md5_of_attributes,
+                    m.group_id,
+                    m.deduplication_id,
+                    now,
+                    now,
+                    now,
+                    expires,
+                    now + (q.delay if m.delay is None else m.delay),
+                    m.trace_header,
+                )
+            )
+            results.append(SendResult(message_id, m.md5_of_body, m.md5_of_attributes, None))
         return results
 
     # -- receiving
@@ -325,21 +380,54 @@ class LocalQueue(QueueBackend):
     ) -> list[Message]:
         """The hot path (standard queue, no dead-letter queue): choose and lock messages in one statement."""
         with self.db.transaction() as conn:
-            self._trim(conn, now)
-            rows = conn.execute(
-                "UPDATE messages SET receive_count = receive_count + 1, first_received_at = "
-                "COALESCE(first_received_at, :now), received_at = :now, visible_at = :until, "
-                "receipt = lower(hex(randomblob(8))) WHERE seq IN (SELECT seq FROM messages WHERE queue = :queue "
-                "AND visible_at <= :now AND expires_at > :now ORDER BY visible_at, seq LIMIT :limit) "
-                f"RETURNING {_COLUMNS}, receipt",
-                {"now": now, "until": now + timeout, "queue": self.name, "limit": max_messages},
-            ).fetchall()
+            rows = self._take_standard(conn, max_messages, now, timeout)
+        return self._received(rows, now, names, wanted)
+
+    def _take_standard(self, conn: sqlite3.Connection, max_messages: int, now: float, timeout: int) -> list[Any]:
+        """The statement of :meth:`_receive_standard`, inside the caller's transaction."""
+        self._trim(conn, now)
+        rows: list[Any] = conn.execute(
+            "UPDATE messages SET receive_count = receive_count + 1, first_received_at = "
+            "COALESCE(first_received_at, :now), received_at = :now, visible_at = :until, "
+            "receipt = lower(hex(randomblob(8))) WHERE seq IN (SELECT seq FROM messages WHERE queue = :queue "
+            "AND visible_at <= :now AND expires_at > :now ORDER BY visible_at, seq LIMIT :limit) "
+            f"RETURNING {_COLUMNS}, receipt",
+            {"now": now, "until": now + timeout, "queue": self.name, "limit": max_messages},
+        ).fetchall()
+        return rows
+
+    def _received(self, rows: list[Any], now: float, names: frozenset[str], wanted: frozenset[str]) -> list[Message]:
         rows.sort()
         # RETURNING shows the row after the update; _message expects the receive count before it.
         return [
             self._message((*row[:9], row[9] - 1, *row[10:13]), self._handle(row[0], row[13]), names, wanted, now, True)
             for row in rows
         ]
+
+    def delete_and_receive(self, receipt_handles: list[str], max_messages: int) -> list[Message] | None:
+        """For the dispatcher: delete what a batch finished and receive the next batch in ONE transaction.
+
+        Only on the hot path (standard queue, no dead-letter queue; every attribute asked for): None
+        otherwise, and the caller deletes and receives separately. Handles are the ones this queue's
+        receive returned; one that does not parse is skipped, as :meth:`delete` reports it per entry.
+        """
+        q = self.resource
+        if q.fifo or q.dead_letter is not None:
+            return None
+        deletes = []
+        for handle in receipt_handles:
+            try:
+                seq, token = self._parse(handle)
+            except StratusError:
+                continue
+            deletes.append((seq, self.name, token))
+        now = self.clock.now()
+        everything = frozenset({"All"})
+        with self.db.transaction() as conn:
+            if deletes:
+                conn.executemany("DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ?", deletes)
+            rows = self._take_standard(conn, max_messages, now, q.visibility_timeout)
+        return self._received(rows, now, everything, everything)
 
     def _candidates(self, conn: sqlite3.Connection, now: float, limit: int) -> list[tuple[Any, ...]]:
         if not self.resource.fifo:
@@ -442,14 +530,13 @@ class LocalQueue(QueueBackend):
         return base64.urlsafe_b64encode(f"{self.name}\n{seq}\n{token}".encode()).decode()
 
     def _parse(self, handle: str) -> tuple[int, str]:
-        invalid = ReceiptHandleIsInvalid(f'The input receipt handle "{handle}" is not a valid receipt handle.')
         try:
             queue, seq, token = base64.urlsafe_b64decode(handle.encode()).decode().split("\n")
             number = int(seq)
         except (ValueError, binascii.Error, UnicodeError):
-            raise invalid from None
+            raise _invalid_handle(handle) from None
         if queue != self.name or len(token) != 16:
-            raise invalid
+            raise _invalid_handle(handle)
         return number, token
 
     def delete(self, receipt_handles: list[str]) -> list[StratusError | None]:
@@ -686,6 +773,49 @@ class LocalQueue(QueueBackend):
         self.engine.listeners.pop(self.name, None)
 
 
+def send_many(
+    groups: list[tuple[LocalQueue, list[OutgoingMessage]]],
+) -> list[list[SendResult] | Exception]:
+    """Enqueue validated messages on several queues of one cloud in ONE committed transaction.
+
+    A group that fails (its outcome is the exception) leaves nothing behind and does not stop
+    the others: the first try writes every group in one plain transaction; only if that fails
+    is the work redone with a savepoint per group. Every queue must share one database (all
+    the queues of a cloud do). Listeners are told after the commit; if the commit itself
+    fails, it raises and nothing was sent.
+    """
+    if not groups:
+        return []
+    db = groups[0][0].db
+    if any(backend.db is not db for backend, _ in groups):
+        raise ValueError("send_many: every queue must share one database")
+    outcomes: list[list[SendResult] | Exception] = []
+    try:
+        with db.transaction() as conn:
+            now = groups[0][0].clock.now()
+            rows: list[tuple[Any, ...]] = []  # every standard queue's messages: one statement
+            for backend, messages in groups:
+                if backend.resource.fifo:
+                    outcomes.append(backend._insert(conn, messages, now))
+                else:
+                    outcomes.append(backend._standard_rows(messages, now, rows))
+            if rows:
+                conn.executemany(_INSERT, rows)
+    except Exception:
+        outcomes = []
+        with db.transaction():
+            now = groups[0][0].clock.now()
+            for backend, messages in groups:
+                try:
+                    with db.transaction() as conn:  # a savepoint: a failing group undoes only itself
+                        outcomes.append(backend._insert(conn, messages, now))
+                except Exception as error:
+                    outcomes.append(error)
+    engine = groups[0][0].engine
+    engine.notify(*dict.fromkeys(b.name for (b, _), o in zip(groups, outcomes, strict=True) if isinstance(o, list)))
+    return outcomes
+
+
 def _message_id() -> str:
     """A random (version 4) UUID. Message ids need uniqueness, not secrecy: no system call per message."""
     bits = (_random.getrandbits(128) & ~(0xF000 << 64 | 0xC000 << 48)) | (0x4000 << 64 | 0x8000 << 48)
@@ -697,6 +827,10 @@ def _wants(wanted: frozenset[str], name: str) -> bool:
     if "All" in wanted or ".*" in wanted or name in wanted:
         return True
     return any(w.endswith(".*") and name.startswith(w[:-1]) for w in wanted)
+
+
+def _invalid_handle(handle: str) -> ReceiptHandleIsInvalid:
+    return ReceiptHandleIsInvalid(f'The input receipt handle "{handle}" is not a valid receipt handle.')
 
 
 def _expired(handle: str) -> InvalidParameterValue:

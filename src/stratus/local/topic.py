@@ -29,12 +29,14 @@ import httpx
 
 from stratus.errors import ResourceNotFound
 from stratus.local.pumps import IDLE, PumpResult
+from stratus.local.queue import LocalQueue, send_many
 from stratus.local.targets import deliver
 from stratus.matching import compile_filter_policy
 from stratus.observability.context import current_header
 from stratus.observability.hub import attach
 from stratus.observability.tracing import span
 from stratus.resources.base import Resource
+from stratus.resources.queue import OutgoingMessage, Queue
 from stratus.resources.topic import Message, NotFound, PublishResult, Subscription, Topic, TopicBackend
 
 if TYPE_CHECKING:
@@ -133,6 +135,10 @@ class TopicEngine:
         done: list[int] = []
         retries: list[tuple[int, float, int]] = []
         records: dict[str, dict[str, Any]] = {}
+        # SQS deliveries of the round are validated one by one (in their span, so each message carries the
+        # delivery's trace header) and then enqueued together: one transaction on the queues database.
+        batched: dict[int, list[tuple[int, LocalTopic, Subscription, dict[str, Any], int, OutgoingMessage]]] = {}
+        backends: dict[int, LocalQueue] = {}
         for delivery_id, topic_name, sub_arn, _group, record, attempts in rows:
             topic = self.topics.get(topic_name)
             if topic is None:
@@ -144,16 +150,53 @@ class TopicEngine:
             parsed = records.get(record)
             if parsed is None:
                 parsed = records[record] = json.loads(record)
-            retry = self._attempt(topic, subscription, parsed, attempts, now)
+            backend = self._batchable(subscription)
+            if backend is not None:
+                try:
+                    outgoing = self._traced(topic, subscription, parsed, self._outgoing)
+                except Exception as error:
+                    retry = self._failed(topic, subscription, parsed, attempts, now, error)
+                else:
+                    key = id(backend)
+                    backends[key] = backend
+                    batched.setdefault(key, []).append((delivery_id, topic, subscription, parsed, attempts, outgoing))
+                    continue
+            else:
+                retry = self._attempt(topic, subscription, parsed, attempts, now)
             if retry is None:
                 done.append(delivery_id)
             else:
                 retries.append((retry[0], retry[1], delivery_id))
+        if batched:
+            outcomes: dict[int, Any] = {}
+            by_db: dict[int, list[int]] = {}
+            for key, backend in backends.items():
+                by_db.setdefault(id(backend.db), []).append(key)
+            for keys in by_db.values():  # one transaction per database (every queue of a cloud shares one)
+                groups = [(backends[key], [entry[5] for entry in batched[key]]) for key in keys]
+                try:
+                    outcomes.update(zip(keys, send_many(groups), strict=True))
+                except Exception as error:  # the commit failed: nothing was sent, these deliveries are retried
+                    outcomes.update((key, error) for key in keys)
+            for key, entries in batched.items():
+                outcome = outcomes[key]
+                for delivery_id, topic, subscription, parsed, attempts, _ in entries:
+                    retry = (
+                        self._failed(topic, subscription, parsed, attempts, now, outcome)
+                        if isinstance(outcome, Exception)
+                        else None
+                    )
+                    if retry is None:
+                        done.append(delivery_id)
+                    else:
+                        retries.append((retry[0], retry[1], delivery_id))
         # Acknowledge the whole round in one transaction (a crash before it only redelivers: at-least-once).
         if done or retries:
             with self.db.transaction() as conn:
-                conn.executemany("DELETE FROM topic_deliveries WHERE id = ?", [(d,) for d in done])
-                conn.executemany("UPDATE topic_deliveries SET attempts = ?, due_at = ? WHERE id = ?", retries)
+                if done:
+                    conn.executemany("DELETE FROM topic_deliveries WHERE id = ?", [(d,) for d in done])
+                if retries:
+                    conn.executemany("UPDATE topic_deliveries SET attempts = ?, due_at = ? WHERE id = ?", retries)
         if rows:
             return PumpResult(True)
         nxt = self.db.execute("SELECT MIN(due_at) FROM topic_deliveries")[0][0]
@@ -164,30 +207,78 @@ class TopicEngine:
     ) -> tuple[int, float] | None:
         """Deliver once; None when finished (delivered or given up), else (attempts, due_at) for a retry."""
         try:
-            # The delivery is a hop of the publisher's trace (the header stored with the message).
-            with span(
-                f"SNS {topic.resource.qualified_name}",
-                "consumer",
-                {"messaging.message.id": record["MessageId"], "stratus.protocol": sub.protocol},
-                parent=record.get("trace"),
-                hub=self.observability,
-            ):
-                self._deliver(topic, sub, record)
+            self._traced(topic, sub, record, self._deliver)
         except Exception as error:
-            attempts += 1
-            http = sub.protocol in ("http", "https")
-            limit = HTTP_MAX_ATTEMPTS if http else MANAGED_MAX_ATTEMPTS
-            if attempts >= limit:
-                log.warning("topic %s: giving up on %s after %d attempts: %s", topic.name, sub.arn, attempts, error)
-                if sub.dead_letter is not None:
-                    deliver(sub.dead_letter, self._envelope(topic, record, sub))
-                return None
-            if http:
-                delay = HTTP_RETRY_DELAY
-            else:
-                delay = MANAGED_RETRY_DELAYS[attempts - 1] if attempts <= len(MANAGED_RETRY_DELAYS) else 20.0
-            return attempts, now + delay
+            return self._failed(topic, sub, record, attempts, now, error)
         return None
+
+    def _traced(self, topic: LocalTopic, sub: Subscription, record: dict[str, Any], call: Any) -> Any:
+        # The delivery is a hop of the publisher's trace (the header stored with the message).
+        with span(
+            f"SNS {topic.resource.qualified_name}",
+            "consumer",
+            {"messaging.message.id": record["MessageId"], "stratus.protocol": sub.protocol},
+            parent=record.get("trace"),
+            hub=self.observability,
+        ):
+            return call(topic, sub, record)
+
+    def _failed(
+        self, topic: LocalTopic, sub: Subscription, record: dict[str, Any], attempts: int, now: float, error: Exception
+    ) -> tuple[int, float] | None:
+        """A failed attempt: None when given up (dead-lettered if configured), else (attempts, due_at) for a retry."""
+        attempts += 1
+        http = sub.protocol in ("http", "https")
+        limit = HTTP_MAX_ATTEMPTS if http else MANAGED_MAX_ATTEMPTS
+        if attempts >= limit:
+            log.warning("topic %s: giving up on %s after %d attempts: %s", topic.name, sub.arn, attempts, error)
+            if sub.dead_letter is not None:
+                deliver(sub.dead_letter, self._envelope(topic, record, sub))
+            return None
+        if http:
+            delay = HTTP_RETRY_DELAY
+        else:
+            delay = MANAGED_RETRY_DELAYS[attempts - 1] if attempts <= len(MANAGED_RETRY_DELAYS) else 20.0
+        return attempts, now + delay
+
+    def _batchable(self, sub: Subscription) -> LocalQueue | None:
+        """The local queue backend of an SQS subscription whose deliveries can be enqueued in one transaction."""
+        if sub.protocol != "sqs":
+            return None
+        queue = sub.endpoint
+        if not isinstance(queue, Queue) or not queue.is_bound:
+            return None
+        backend = queue.backend
+        return backend if isinstance(backend, LocalQueue) else None
+
+    def _outgoing(self, topic: LocalTopic, sub: Subscription, record: dict[str, Any]) -> OutgoingMessage:
+        """The validated SQS message of a delivery (what ``_deliver`` would send), without sending it."""
+        queue = sub.endpoint
+        assert isinstance(queue, Queue)
+        group_id = dedup_id = None
+        if record.get("group_id"):
+            group_id, dedup_id = record["group_id"], record["dedup_id"]
+        if sub.raw:
+            # A raw delivery is the same message for every queue with the same settings: validate it once per
+            # round and only take this delivery's trace header (the one of its span, as queue.send would).
+            key = (queue.fifo, queue.content_based_deduplication, queue.max_message_size)
+            cache = record.setdefault("_outgoing", {})
+            cached = cache.get(key)
+            if cached is None:
+                attrs = {k: _sqs_attribute(v) for k, v in record["attributes"].items()}
+                cached = cache[key] = queue._outgoing(record["Message"], attrs or None, None, group_id, dedup_id)
+            c = cached
+            return OutgoingMessage(
+                c.body,
+                c.attributes,
+                c.delay,
+                c.group_id,
+                c.deduplication_id,
+                c.md5_of_body,
+                c.md5_of_attributes,
+                current_header(),
+            )
+        return queue._outgoing(json.dumps(self._envelope(topic, record, sub)), None, None, group_id, dedup_id)
 
     def _deliver(self, topic: LocalTopic, sub: Subscription, record: dict[str, Any]) -> None:
         message = record["Message"]

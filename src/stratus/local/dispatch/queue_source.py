@@ -42,9 +42,30 @@ class QueuePump:
         self.filter = RecordFilter(spec.filters, "body")
         self._buffer: list[Message] = []
         self._buffer_since: float | None = None
-        self.queue.subscribe(cloud.wake)  # new or newly visible messages wake the pump at once
+        # New or newly visible messages wake the pump at once; while a round runs, they only ask for another
+        # round (no wake-up of every pump thread per send while this one is busy anyway).
+        self._running = False
+        self._again = False
+        self.queue.subscribe(self._changed)
+
+    def _changed(self) -> None:
+        # Order matters (against pump's end): flag first, then look; pump clears `running` first, then looks.
+        self._again = True
+        if not self._running:
+            self.cloud.wake()
 
     def pump(self) -> PumpResult:
+        self._running = True
+        self._again = False
+        try:
+            result = self._pump()
+        finally:
+            self._running = False
+        if not result.worked and self._again:
+            return PumpResult(True)  # something arrived during the round: look again now
+        return result
+
+    def _pump(self) -> PumpResult:
         now = self.cloud.clock.now()
         want = self.spec.batch_size - len(self._buffer)
         while want > 0:
@@ -102,7 +123,21 @@ class QueuePump:
                 log.warning("%s: invalid batchItemFailures response; the whole batch is retried", self.name)
                 return
             messages = [m for m in messages if m.message_id not in failed]
-        self._delete(messages)
+        if self._buffer or not messages:
+            self._delete(messages)
+            return
+        # Acknowledge the batch and receive the next one in one transaction (embedded queue, hot path). The
+        # next batch waits in the buffer, in flight, exactly as a batch being gathered over a batching window.
+        backend = self.queue.backend
+        combined = getattr(backend, "delete_and_receive", None)
+        received = None
+        if combined is not None:
+            received = combined([m.receipt_handle for m in messages], min(10, self.spec.batch_size))
+        if received is None:
+            self._delete(messages)
+        elif received:
+            self._buffer.extend(received)
+            self._buffer_since = self.cloud.clock.now()
 
     def _delete(self, messages: list[Message]) -> None:
         for start in range(0, len(messages), 10):
