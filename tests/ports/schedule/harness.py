@@ -4,54 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
-import pytest
+from tests.ports.harness_base import AwsEnv, PortHarness
 
-import stratus.testing
 from stratus import App
 
 
-class AwsScheduleEnv:
-    """The slice of ``LocalEnv`` the schedule suite uses, on moto (EventBridge Scheduler fires on real time)."""
+class AwsScheduleEnv(AwsEnv):
+    """The slice of ``LocalEnv`` the schedule suite uses, on moto."""
 
-    def __init__(self, cloud: Any) -> None:
-        self.cloud = cloud
-
-    def settle(self, **kwargs: Any) -> None:
-        pytest.skip("moves time (settles over virtual hours): needs the local adapter's virtual clock")
-
-    def restart(self) -> None:
-        pytest.skip("restarts the process state: local adapter only")
-
-    def advance(self, seconds: float) -> None:
-        pytest.skip("moves time: needs the local adapter's virtual clock")
-
-    @property
-    def clock(self) -> Any:
-        pytest.skip("moves time: needs the local adapter's virtual clock")
+    settle_skip = "moves time (settles over virtual hours): needs the local adapter's virtual clock"
 
 
-class Harness:
-    def __init__(self, adapter: str) -> None:
-        self.adapter = adapter
-
-    @contextmanager
-    def bind(self, app: App, **settings: Any) -> Iterator[Any]:
-        """Bind the app's resources to the adapter under test (settings go to ``stratus.testing.local``).
-
-        On ``aws`` a ``clock`` setting is ignored: moto's EventBridge Scheduler stores schedules
-        and fires nothing, and every step that needs time to pass skips through the env.
-        """
-        if self.adapter == "local":
-            with stratus.testing.local(app, **settings) as env:
-                yield env
-            return
-        unknown = set(settings) - {"clock"}
-        if unknown:
-            pytest.skip(f"local runtime settings {sorted(unknown)}: local adapter only")
-        with self._aws(app) as env:
-            yield env
+class Harness(PortHarness):
+    aws_ignores = frozenset({"clock"})  # on moto the schedule is created and fires nothing; time-dependent steps skip
 
     @contextmanager
     def _aws(self, app: App) -> Iterator[AwsScheduleEnv]:

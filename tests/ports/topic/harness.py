@@ -6,48 +6,16 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-import pytest
+from tests.ports.harness_base import AwsEnv, PortHarness
 
-import stratus.testing
 from stratus import App
 
 
-class AwsTopicEnv:
-    """The slice of ``LocalEnv`` the topic suite uses, on moto."""
-
-    def __init__(self, cloud: Any) -> None:
-        self.cloud = cloud
-
-    def settle(self, **kwargs: Any) -> None:
-        """Nothing to wait for: moto's SNS delivers to SQS within Publish."""
-
-    def restart(self) -> None:
-        pytest.skip("restarts the process state: local adapter only")
-
-    def advance(self, seconds: float) -> None:
-        pytest.skip("moves time: needs the local adapter's virtual clock")
-
-    @property
-    def clock(self) -> Any:
-        pytest.skip("moves time: needs the local adapter's virtual clock")
+class AwsTopicEnv(AwsEnv):
+    """The slice of ``LocalEnv`` the topic suite uses, on moto (its SNS delivers to SQS within Publish)."""
 
 
-class Harness:
-    def __init__(self, adapter: str) -> None:
-        self.adapter = adapter
-
-    @contextmanager
-    def bind(self, app: App, **settings: Any) -> Iterator[Any]:
-        """Bind the app's resources to the adapter under test (settings go to ``stratus.testing.local``)."""
-        if self.adapter == "local":
-            with stratus.testing.local(app, **settings) as env:
-                yield env
-            return
-        if settings:
-            pytest.skip(f"local runtime settings {sorted(settings)}: local adapter only")
-        with self._aws(app) as env:
-            yield env
-
+class Harness(PortHarness):
     @contextmanager
     def _aws(self, app: App) -> Iterator[AwsTopicEnv]:
         from tests.stratus.aws.adapters.moto_cloud import create_queue, create_topic, moto_cloud
