@@ -4,6 +4,7 @@
                         │
                         ├─> Step Functions (checkout saga) ──> EventBridge (OrderPlaced)
                         ├─> SQS ──> Lambda (payment capture ─> order processing), with DLQs
+                        ├─> SQS ──> Lambda (settling cancellations: restock, void or refund), with a DLQ
                         ├─> SNS ──> Lambda / email / SMS (notifications)
                         └─> S3 (product images: presigned uploads ─> resized variants)
     DynamoDB Streams ──> search index (OpenSearch), cache invalidation (ElastiCache), low-stock events
@@ -23,6 +24,7 @@ from stratus.resources.api import RouteCache
 from stratus.resources.event_bus import Target
 from systems.ecommerce import (
     auth_api,
+    cancellations,
     carts,
     catalog,
     checkout,
@@ -50,10 +52,13 @@ from systems.ecommerce.infra import (
     order_processing,
     payment_captures,
     products,
+    settlements,
     uploads,
 )
 from systems.ecommerce.models import (
     CartUpdate,
+    ConfirmSignUp,
+    EmailOnly,
     ImageUpload,
     ListQuery,
     NewCard,
@@ -62,6 +67,8 @@ from systems.ecommerce.models import (
     PageQuery,
     ProductChange,
     Refresh,
+    RefundRequest,
+    ResetPassword,
     SearchQuery,
     SignIn,
     SignUp,
@@ -76,8 +83,12 @@ CUSTOMER: dict[str, Any] = {"authorizer": jwt, "tags": ["customer"]}
 
 # -- API Gateway → Lambda: identity ------------------------------------------------------------
 api.post("/auth/sign-up", request=SignUp, status=201, tags=["auth"])(auth_api.sign_up)
+api.post("/auth/confirm", request=ConfirmSignUp, tags=["auth"])(auth_api.confirm)
+api.post("/auth/resend-code", request=EmailOnly, status=202, tags=["auth"])(auth_api.resend_code)
 api.post("/auth/sign-in", request=SignIn, tags=["auth"])(auth_api.sign_in)
 api.post("/auth/refresh", request=Refresh, tags=["auth"])(auth_api.refresh)
+api.post("/auth/forgot-password", request=EmailOnly, status=202, tags=["auth"])(auth_api.forgot_password)
+api.post("/auth/reset-password", request=ResetPassword, tags=["auth"])(auth_api.reset_password)
 
 # -- API Gateway → Lambda → DynamoDB / ElastiCache / OpenSearch / S3: the catalog --------------
 api.get("/products", query=ListQuery, tags=["catalog"])(catalog.list_products)
@@ -96,9 +107,10 @@ api.post("/products/{id}/images", request=ImageUpload, status=201, **ADMIN)(prod
 # -- API Gateway → Lambda: carts, orders, payment methods (each customer sees only their own) ----
 api.get("/cart", **CUSTOMER)(carts.get_cart)
 api.put("/cart", request=CartUpdate, **CUSTOMER)(carts.put_cart)
-api.post("/orders", request=NewOrder, status=202, **CUSTOMER)(orders_api.place_order)
 api.get("/orders", query=PageQuery, **CUSTOMER)(orders_api.list_orders)
 api.get("/orders/{id}", **CUSTOMER)(orders_api.get_order)
+api.post("/orders/{id}/cancel", **CUSTOMER)(cancellations.cancel_order)  # the order's customer, or an admin
+api.post("/orders/{id}/refund", request=RefundRequest, **ADMIN)(cancellations.refund_order)
 api.post("/payment-methods", request=NewCard, status=201, **CUSTOMER)(payments_api.add_card)
 api.get("/payment-methods", **CUSTOMER)(payments_api.list_cards)
 
@@ -122,6 +134,15 @@ def rebuild_route(request: Any, context: Any) -> dict[str, Any]:
 
 
 api.post("/admin/failed-payments/redrive", status=202, **ADMIN)(fulfilment.redrive_route)
+redrive_failed_settlements = app.function(name="redrive_failed_settlements", timeout=60)(
+    cancellations.redrive_settlements
+)
+
+
+@api.post("/admin/failed-settlements/redrive", status=202, **ADMIN)
+def redrive_settlements_route(request: Any, context: Any) -> dict[str, Any]:
+    return cancellations.redrive_settlements()
+
 
 # -- Step Functions: the checkout saga ---------------------------------------------------------
 steps = {
@@ -136,10 +157,19 @@ steps = {
 checkout_workflow = app.workflow(
     "checkout", definition="workflows/checkout.asl.json", substitutions={**steps, "ShopBus": bus}
 )
+# POST /orders starts the saga: declared here, after the workflow it uses (the template gives the
+# function the workflow's identity and states:StartExecution from ``uses``).
+api.post("/orders", request=NewOrder, status=202, uses=[checkout_workflow], **CUSTOMER)(orders_api.place_order)
 
 # -- DynamoDB Streams → Lambda: search index, cache, inventory events; the read models ----------
 app.on_stream(products, starting_position="TRIM_HORIZON", batch_size=100)(product_feed.on_product_change)
 app.on_stream(order_events, starting_position="TRIM_HORIZON", batch_size=100)(projections.on_order_events)
+app.on_stream(
+    order_events,
+    starting_position="TRIM_HORIZON",
+    batch_size=100,
+    filters=[{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"type": {"S": list(cancellations.PUBLISHED)}}}}],
+)(cancellations.publish_order_events)
 
 # -- S3 → Lambda: image variants ---------------------------------------------------------------
 app.on_bucket(uploads, prefix="uploads/")(product_images.process_upload)
@@ -153,9 +183,14 @@ bus.rule(
 app.on_queue(payment_captures, report_failures=True, batch_size=10)(fulfilment.capture_payments)
 app.on_queue(order_processing, report_failures=True, batch_size=10)(fulfilment.process_orders)
 app.on_event(bus, pattern={"source": ["shop.orders"], "detail-type": ["OrderPlaced"]})(recommend.on_order_placed)
-app.on_event(bus, pattern={"detail-type": ["OrderPlaced", "OrderFailed", "OrderShipped"]}, name="notify-customers")(
-    notify.on_order_event
-)
+app.on_event(
+    bus,
+    pattern={"detail-type": ["OrderPlaced", "OrderFailed", "OrderShipped", "OrderCancelled", "OrderRefunded"]},
+    name="notify-customers",
+)(notify.on_order_event)
+
+# -- SQS → Lambda: settling cancellations and refunds (retried until the provider has done it) ---
+app.on_queue(settlements, report_failures=True, batch_size=10)(cancellations.settle_messages)
 
 # -- EventBridge → SNS: inventory alerts to operations (email) ---------------------------------
 bus.rule("inventory-alerts", pattern={"source": ["shop.inventory"]}, targets=[Target(operations)])

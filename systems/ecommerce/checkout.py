@@ -5,6 +5,12 @@ run again), so each is idempotent: events are appended once, stock is reserved o
 provider is asked with the order id as Idempotency-Key and the ledger keeps one
 authorization per order. A step that cannot succeed raises an exception whose class name
 is the error the workflow catches to run the compensations.
+
+A customer may cancel an order while its checkout runs. The cancellation gives back what the
+order holds by then (``cancellations.settle``); the steps after it see the order cancelled
+and stop (``OrderCancelled``), and the compensations give back anything taken in between.
+The workflow then ends without publishing ``OrderFailed``: the customer hears of the
+cancellation instead.
 """
 
 from __future__ import annotations
@@ -23,6 +29,15 @@ class OrderInvalid(Exception):
     """The order cannot be checked out (no such order, unknown product, not pending)."""
 
 
+class OrderCancelled(Exception):
+    """The customer cancelled the order while it was being checked out."""
+
+
+def _not_cancelled(order: orders.Order) -> None:
+    if order.status in (orders.CANCELLED, orders.REFUNDED):
+        raise OrderCancelled(f"order {order.order_id} was cancelled")
+
+
 def _order(event: dict[str, Any]) -> tuple[orders.Order, list[dict[str, Any]]]:
     order_id = str(event.get("order_id", ""))
     found = event_store.current(order_id)
@@ -33,7 +48,8 @@ def _order(event: dict[str, Any]) -> tuple[orders.Order, list[dict[str, Any]]]:
 
 def validate_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     order, _ = _order(event)
-    if order.status == orders.FAILED or order.status == orders.CANCELLED:
+    _not_cancelled(order)
+    if order.status == orders.FAILED:
         raise OrderInvalid(f"order {order.order_id} is {order.status}")
     missing = [
         line["product_id"] for line in order.lines if products.get({"id": line["product_id"]}, projection="id") is None
@@ -45,6 +61,7 @@ def validate_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def reserve_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
     order, events = _order(event)
+    _not_cancelled(order)
     reservation = inventory.reserve(order.order_id, list(order.lines))
     if reservation["status"] == inventory.RELEASED:
         raise inventory.ReservationExpired(f"the stock reservation of order {order.order_id} expired")
@@ -54,6 +71,7 @@ def reserve_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def authorize_payment(event: dict[str, Any], context: Any) -> dict[str, Any]:
     order, events = _order(event)
+    _not_cancelled(order)
     method = str(events[0]["data"].get("payment_method_id", ""))
     payment = ledger.authorize(order.order_id, order.customer_id, method, order.total, order.currency)
     event_store.append(order.order_id, "PaymentAuthorized", {"payment_id": payment["id"]}, known=events)
@@ -62,6 +80,7 @@ def authorize_payment(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def confirm_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     order, events = _order(event)
+    _not_cancelled(order)
     inventory.confirm(order.order_id)
     confirmed = event_store.append(
         order.order_id,
@@ -85,7 +104,10 @@ def void_payment(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def release_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"released": inventory.release(str(event["order_id"]))}
+    order_id = str(event["order_id"])
+    found = event_store.current(order_id)
+    cancelled = found is not None and found[0].status in (orders.CANCELLED, orders.REFUNDED)
+    return {"released": inventory.release(order_id, confirmed_too=cancelled)}
 
 
 REASONS = {
@@ -94,6 +116,7 @@ REASONS = {
     "ProviderUnavailable": "payment provider unavailable",
     "ReservationExpired": "stock reservation expired",
     "OrderInvalid": "order invalid",
+    "OrderCancelled": "order cancelled",
 }
 
 
@@ -110,10 +133,13 @@ def failure_reason(error: dict[str, Any] | None) -> str:
 
 
 def fail_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Mark the order FAILED, unless the customer cancelled it (then say so: the workflow publishes nothing)."""
     order_id = str(event["order_id"])
     reason = failure_reason(event.get("error"))
     found = event_store.current(order_id)
-    if found is not None and found[0].status not in (orders.FAILED, orders.CANCELLED):
-        event_store.append(order_id, "OrderFailed", {"reason": reason})
     customer = found[0].customer_id if found is not None else ""
+    if found is not None and found[0].status in (orders.CANCELLED, orders.REFUNDED):
+        return {"order_id": order_id, "customer_id": customer, "reason": "order cancelled", "status": orders.CANCELLED}
+    if found is not None and found[0].status != orders.FAILED:
+        event_store.append(order_id, "OrderFailed", {"reason": reason})
     return {"order_id": order_id, "customer_id": customer, "reason": reason, "status": orders.FAILED}

@@ -2,6 +2,7 @@
 
     python -m systems.ecommerce.commands rebuild-read-models [--state .stratus]
     python -m systems.ecommerce.commands redrive-failed-payments [--state .stratus]
+    python -m systems.ecommerce.commands redrive-failed-settlements [--state .stratus]
     python -m systems.ecommerce.commands create-admin EMAIL PASSWORD [--state .stratus]
 
 Each binds the app to the local cloud on the state folder (as ``stratus up`` does) and
@@ -27,13 +28,16 @@ def create_admin(email: str, password: str) -> str:
 
 def main(argv: list[str] | None = None) -> Any:
     parser = argparse.ArgumentParser(prog="python -m systems.ecommerce.commands")
-    parser.add_argument("command", choices=["rebuild-read-models", "redrive-failed-payments", "create-admin"])
+    parser.add_argument(
+        "command",
+        choices=["rebuild-read-models", "redrive-failed-payments", "redrive-failed-settlements", "create-admin"],
+    )
     parser.add_argument("args", nargs="*")
     parser.add_argument("--state", default=".stratus")
     options = parser.parse_args(argv)
 
     from stratus.local.cloud import LocalCloud
-    from systems.ecommerce.app import app, rebuild_read_models, redrive_failed_payments
+    from systems.ecommerce.app import app, rebuild_read_models, redrive_failed_payments, redrive_failed_settlements
 
     with LocalCloud(options.state) as cloud:
         cloud.bind(app)
@@ -41,6 +45,8 @@ def main(argv: list[str] | None = None) -> Any:
             result = rebuild_read_models.invoke({})
         elif options.command == "redrive-failed-payments":
             result = redrive_failed_payments.invoke({})
+        elif options.command == "redrive-failed-settlements":
+            result = redrive_failed_settlements.invoke({})
         else:
             if len(options.args) != 2:
                 parser.error("create-admin needs EMAIL PASSWORD")

@@ -1,14 +1,21 @@
 """Realistic traffic for the shop, over HTTP: ``stratus demo ecommerce --customers 20 --orders 50``.
 
-An administrator stocks the catalog; customers sign up, save cards (some that the
-provider declines), browse, search, fill carts and place orders, some submitted twice
-with the same Idempotency-Key, as a flaky mobile network does. The demo then waits for
-every checkout to finish and checks that inventory adds up: for each product, the stock
-left plus the units of confirmed orders equals the stock it started with.
+An administrator stocks the catalog; customers sign up (and confirm the emailed code),
+save cards (some that the provider declines), browse, search, fill carts and place orders,
+some submitted twice with the same Idempotency-Key, as a flaky mobile network does, and
+some cancelled straight away (while their checkout runs). The demo then waits for every
+checkout to finish, has the administrator refund part of a few shipped orders, and checks
+that inventory adds up: for each product, the stock left plus the units of the orders that
+were placed and not cancelled equals the stock it started with.
+
+Sign-up codes are read from the user pool's outbox (``<state>/outbox/cognito.jsonl``): the
+demo's own copy of the shop when it starts one, otherwise ``ECOMMERCE_CODE_OUTBOX`` (by
+default ``.stratus/outbox/cognito.jsonl``, where `stratus up` keeps it).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import statistics
@@ -18,6 +25,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,8 +51,11 @@ CATALOG = [
     ("Bird feeder", "garden", 2200),
     ("Reading chair", "home", 24900),
 ]
-TERMINAL = ("CONFIRMED", "FULFILLING", "SHIPPED", "FAILED", "CANCELLED")
+TERMINAL = ("CONFIRMED", "FULFILLING", "SHIPPED", "FAILED", "CANCELLED", "REFUNDED")
 Progress = Callable[[str, int, int], None]
+CodeReader = Callable[[str], str]
+CANCEL_SHARE = 0.1  # orders the customer cancels right after placing them
+REFUNDS = 3  # shipped orders the administrator refunds half of
 
 
 class Client:
@@ -68,6 +79,21 @@ class Client:
         return response
 
 
+def outbox_codes(path: str | Path) -> CodeReader:
+    """Reads the last sign-up code the user pool "emailed" to an address from its outbox file."""
+    outbox = Path(path)
+
+    def read(email: str) -> str:
+        if outbox.exists():
+            for line in reversed(outbox.read_text().splitlines()):
+                message = json.loads(line) if line.strip() else {}
+                if message.get("to") == email and message.get("kind") == "sign_up" and "code" in message:
+                    return str(message["code"])
+        raise LookupError(f"no sign-up code for {email} in {outbox}")
+
+    return read
+
+
 def _sign_in(client: Client, email: str, password: str) -> str:
     answer = client.call("POST", "/auth/sign-in", "/auth/sign-in", json={"email": email, "password": password})
     answer.raise_for_status()
@@ -87,13 +113,15 @@ def run(
     wait_seconds: float = 120.0,
     http: httpx.Client | None = None,
     idle: Callable[[], None] | None = None,
+    read_code: CodeReader | None = None,
 ) -> dict[str, Any]:
     """Drive the shop served at ``base_url`` (where `stratus up` serves) and return what happened.
 
     The administrator who stocks the catalog is ``admin_email``/``admin_password``, or
     ``ECOMMERCE_ADMIN_EMAIL``/``ECOMMERCE_ADMIN_PASSWORD`` (``python -m systems.ecommerce.commands
     create-admin`` makes one). ``http`` replaces the HTTP client (tests pass an in-process
-    one) and ``idle`` what is done between polls of unfinished checkouts (a short sleep).
+    one), ``idle`` what is done between polls of unfinished checkouts (a short sleep) and
+    ``read_code`` where sign-up codes are read (the outbox: see the module docstring).
     """
     admin_email = admin_email or os.environ.get("ECOMMERCE_ADMIN_EMAIL")
     admin_password = admin_password or os.environ.get("ECOMMERCE_ADMIN_PASSWORD")
@@ -109,6 +137,7 @@ def run(
     report = progress or (lambda phase, done, total: None)
     client = Client(root if root.endswith(api.prefix) else root + api.prefix, http)
     pause = idle or (lambda: time.sleep(0.2))
+    code_of = read_code or outbox_codes(os.environ.get("ECOMMERCE_CODE_OUTBOX", ".stratus/outbox/cognito.jsonl"))
     run_id = uuid.uuid4().hex[:6]
 
     # The catalog.
@@ -123,17 +152,23 @@ def run(
         report("catalog", i + 1, len(CATALOG))
     product_ids = list(stock)
 
-    # Customers: sign up, sign in, save a card (one in five is declined by the provider).
+    # Customers: sign up, confirm the emailed code, sign in, save a card (one in five is declined).
     people: list[dict[str, str]] = []
 
     def join(n: int) -> dict[str, str]:
         email = f"demo-{run_id}-{n}@example.com"
-        client.call(
+        joined = client.call(
             "POST", "/auth/sign-up", "/auth/sign-up", json={"email": email, "password": PASSWORD, "name": f"C{n}"}
         )
+        joined.raise_for_status()
+        confirmed = client.call("POST", "/auth/confirm", "/auth/confirm", json={"email": email, "code": code_of(email)})
+        confirmed.raise_for_status()
         token = _sign_in(client, email, PASSWORD)
         card = DECLINED_CARD if n % 5 == 4 else GOOD_CARD
-        saved = client.call("POST", "/payment-methods", "/payment-methods", token, json=card)
+        for _ in range(5):  # a flaky provider (ECOMMERCE_PROVIDER_FAILURE_RATE) answers 503: try again
+            saved = client.call("POST", "/payment-methods", "/payment-methods", token, json=card)
+            if saved.status_code != 503:
+                break
         saved.raise_for_status()
         return {"token": token, "card": saved.json()["id"]}
 
@@ -145,6 +180,7 @@ def run(
     # Orders, with browsing on the way and some duplicate submissions.
     placed: dict[str, dict[str, Any]] = {}
     duplicates = {"sent": 0, "absorbed": 0}
+    cancels = {"cancelled": 0, "too_late": 0}
     lock = threading.Lock()
 
     def shop_once(n: int) -> None:
@@ -172,6 +208,12 @@ def run(
                 duplicates["sent"] += 1
                 if again.status_code == 200 and again.json()["order_id"] == order_id:
                     duplicates["absorbed"] += 1
+        if local.random() < CANCEL_SHARE:  # changed their mind
+            cancel = client.call(
+                "POST", f"/orders/{order_id}/cancel", "/orders/{id}/cancel", token, json={"reason": "changed my mind"}
+            )
+            with lock:
+                cancels["cancelled" if cancel.status_code in (200, 202) else "too_late"] += 1
 
     with ThreadPoolExecutor(workers) as pool:
         for done, _ in enumerate(pool.map(shop_once, range(orders)), start=1):
@@ -191,14 +233,38 @@ def run(
         if len(final) < len(placed):
             pause()
 
-    # Inventory adds up: stock left + units sold == stock at the start, for every product.
+    # The administrator refunds half of a few shipped orders (a damaged item, say).
+    refunded = 0
+    shipped = [order_id for order_id, order in final.items() if order["status"] == "SHIPPED"]
+    for order_id in shipped[:REFUNDS]:
+        half = int(final[order_id]["total"]) // 2
+        answer = client.call(
+            "POST",
+            f"/orders/{order_id}/refund",
+            "/orders/{id}/refund",
+            admin,
+            json={"amount": half, "reason": "damaged in transit"},
+            headers={"Idempotency-Key": f"demo-refund-{order_id}"},
+        )
+        refunded += answer.status_code in (201, 202)
+
+    # Inventory adds up: stock left + units sold == stock at the start, for every product. A
+    # checkout that was cancelled while it ran may still be giving its stock back: look again.
+    def cancelled(order: dict[str, Any]) -> bool:
+        return any(h["type"] == "OrderCancelled" for h in order["history"])
+
     sold: dict[str, int] = defaultdict(int)
     for order in final.values():
-        if order["status"] != "FAILED":
+        if order["status"] != "FAILED" and not cancelled(order):
             for line in order["lines"]:
                 sold[line["product_id"]] += int(line["quantity"])
-    left = {p: int(client.call("GET", f"/products/{p}", "/products/{id}").json()["stock"]) for p in product_ids}
-    consistent = len(final) == len(placed) and all(left[p] + sold[p] == stock[p] and left[p] >= 0 for p in stock)
+    consistent = False
+    while True:
+        left = {p: int(client.call("GET", f"/products/{p}", "/products/{id}").json()["stock"]) for p in product_ids}
+        consistent = len(final) == len(placed) and all(left[p] + sold[p] == stock[p] and left[p] >= 0 for p in stock)
+        if consistent or time.monotonic() >= deadline:
+            break
+        pause()
 
     failed = [o for o in final.values() if o["status"] == "FAILED"]
     compensated = [o for o in failed if any(h["type"] == "InventoryReserved" for h in o["history"])]
@@ -208,8 +274,11 @@ def run(
     return {
         "customers": len(people),
         "orders_submitted": orders,
-        "orders_placed": sum(1 for o in final.values() if o["status"] != "FAILED"),
+        "orders_placed": sum(1 for o in final.values() if o["status"] != "FAILED" and not cancelled(o)),
         "orders_failed": len(failed),
+        "orders_cancelled": sum(1 for o in final.values() if cancelled(o)),
+        "cancels_too_late": cancels["too_late"],
+        "partial_refunds": refunded,
         "orders_compensated": len(compensated),
         "orders_unfinished": len(placed) - len(final),
         "failure_reasons": dict(reasons),
@@ -228,9 +297,10 @@ def run(
 
 
 def prepare(cloud: Any) -> dict[str, Any]:
-    """For a demo against a cloud this process runs: an administrator to stock the catalog."""
+    """For a demo against a cloud this process runs: an administrator, and where its sign-up codes are."""
     from systems.ecommerce.commands import create_admin
 
     email = f"demo-admin-{uuid.uuid4().hex[:8]}@shop.example"
     create_admin(email, PASSWORD)
-    return {"admin_email": email, "admin_password": PASSWORD}
+    codes = outbox_codes(Path(cloud.state_dir) / "outbox" / "cognito.jsonl")
+    return {"admin_email": email, "admin_password": PASSWORD, "read_code": codes}

@@ -5,6 +5,7 @@ provider; a message that keeps failing (provider down) moves after three receive
 ``failed-payments`` dead-letter queue, from where :func:`redrive_failed_payments` puts it
 back once the provider is healthy. A captured order goes on to the ``order-processing``
 queue, whose consumer starts fulfilment and ships it (its own DLQ catches poison messages).
+An order cancelled before its turn is neither captured nor shipped.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def capture_payments(event: Any, context: Any) -> dict[str, Any]:
     for message_id, body in _bodies(event):
         try:
             order_id = _order_id(body)
+            found = event_store.current(order_id)
+            if found is not None and found[0].status in (orders.CANCELLED, orders.REFUNDED):
+                continue  # cancelled meanwhile: its authorization is voided, not captured
             ledger.capture(order_id)
             order_processing.send(json.dumps({"order_id": order_id}))
         except Exception:
@@ -54,7 +58,10 @@ def ship(order_id: str) -> None:
     found = event_store.current(order_id)
     if found is None or found[0].status not in (orders.CONFIRMED, orders.FULFILLING):
         return
-    event_store.append(order_id, "FulfilmentStarted", {"warehouse": "local-1"})
+    try:
+        event_store.append(order_id, "FulfilmentStarted", {"warehouse": "local-1"}, known=found[1])
+    except orders.TransitionRejected:
+        return  # cancelled (or refunded) a moment ago: nothing to ship
     shipped = event_store.append(order_id, "OrderShipped", {"carrier": "stratus-post", "tracking": order_id[:12]})
     bus.put(
         source="shop.fulfilment",

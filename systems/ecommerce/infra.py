@@ -21,7 +21,7 @@ users = app.user_pool(
     "customers",
     groups=[ADMIN_GROUP],
     clients=[AppClient("web", scopes=["shop/orders"])],
-    auto_confirm=True,
+    auto_confirm=False,  # sign-up emails a code; POST /auth/confirm confirms it
     username_attributes=["email"],
 )
 jwt = JwtAuthorizer(users, audience=["web"])
@@ -94,6 +94,12 @@ payment_captures = app.queue(
 fulfilment_dlq = app.queue("order-processing-dlq", retention=1_209_600)
 order_processing = app.queue(
     "order-processing", visibility_timeout=60, dead_letter=DeadLetter(fulfilment_dlq, max_receive_count=5)
+)
+# Cancellations and refunds: a settlement gives back what an order holds (stock, the authorization
+# or the captured money); retried from this queue until it is done (the provider may be down).
+settlements_dlq = app.queue("order-settlements-dlq", retention=1_209_600)
+settlements = app.queue(
+    "order-settlements", visibility_timeout=60, dead_letter=DeadLetter(settlements_dlq, max_receive_count=5)
 )
 notifications = app.topic("notifications")
 operations = app.topic("operations")

@@ -6,6 +6,8 @@ each decrement conditional on enough stock, so either every line is reserved or 
 releasing (a compensation, or expiry) moves HELD → RELEASED and gives the stock back in
 one transaction. A reservation not confirmed within :data:`HOLD_SECONDS` is released by
 the sweep, and the checkout that held it then fails rather than sells stock it no longer has.
+Cancelling an order (:func:`restore`) gives back what it holds, held or confirmed, and leaves
+a RELEASED reservation behind so that a checkout still running cannot reserve afterwards.
 """
 
 from __future__ import annotations
@@ -81,16 +83,19 @@ def confirm(order_id: str) -> None:
         raise ReservationExpired(f"the stock reservation of order {order_id} expired") from None
 
 
-def release(order_id: str) -> bool:
-    """HELD → RELEASED and the stock back, in one transaction; False if there was nothing held."""
+def release(order_id: str, *, confirmed_too: bool = False) -> bool:
+    """HELD → RELEASED and the stock back, in one transaction; False if there was nothing held.
+
+    With ``confirmed_too`` a CONFIRMED reservation is released as well (its order was cancelled).
+    """
     reservation = reservations.get({"order_id": order_id}, consistent=True)
-    if reservation is None or reservation["status"] != HELD:
+    if reservation is None or reservation["status"] not in ((HELD, CONFIRMED) if confirmed_too else (HELD,)):
         return False
     actions = [
         reservations.tx_update(
             {"order_id": order_id},
             set={"status": RELEASED, "released_at": shop_time.iso()},
-            condition=Attr("status").eq(HELD),
+            condition=Attr("status").eq(reservation["status"]),
         )
     ]
     for line in reservation["lines"]:
@@ -108,6 +113,28 @@ def release(order_id: str) -> bool:
     except TransactionCanceled:
         return False  # released (or confirmed) meanwhile, or a product vanished: the sweep retries
     return True
+
+
+def restore(order_id: str, attempts: int = 5) -> bool:
+    """A cancelled order's stock back, held or confirmed; True if this call gave it back.
+
+    With no reservation yet, a RELEASED one is written so that a checkout still running
+    cannot reserve any more (:func:`reserve` returns it, and the checkout fails).
+    """
+    for _ in range(attempts):
+        current = reservations.get({"order_id": order_id}, consistent=True)
+        if current is None:
+            tombstone = {"order_id": order_id, "status": RELEASED, "lines": [], "released_at": shop_time.iso()}
+            try:
+                reservations.put(tombstone, condition=Attr("order_id").not_exists())
+                return False
+            except ConditionalCheckFailed:
+                continue  # the checkout reserved meanwhile: release that
+        if current["status"] == RELEASED:
+            return False
+        if release(order_id, confirmed_too=True):
+            return True
+    raise RuntimeError(f"could not give back the stock of order {order_id} (try again)")
 
 
 def expire_due() -> int:

@@ -43,6 +43,25 @@ class Refresh(Strict):
     refresh_token: SecretStr = Field(min_length=1, max_length=4096)
 
 
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+CODE = r"^\d{6}$"
+
+
+class ConfirmSignUp(Strict):
+    email: str = Field(pattern=EMAIL, max_length=254)
+    code: str = Field(pattern=CODE, description="the 6-digit code from the email")
+
+
+class EmailOnly(Strict):
+    email: str = Field(pattern=EMAIL, max_length=254)
+
+
+class ResetPassword(Strict):
+    email: str = Field(pattern=EMAIL, max_length=254)
+    code: str = Field(pattern=CODE, description="the 6-digit code from the email")
+    password: SecretStr = Field(min_length=8, max_length=99, description="the new password")
+
+
 # -- catalog -----------------------------------------------------------------------------------
 
 
@@ -174,6 +193,17 @@ class NewOrder(Strict):
     lines: list[Line] | None = Field(default=None, min_length=1, max_length=MAX_LINES)
 
     _lines = field_validator("lines")(lambda v: v if v is None else _distinct(v))
+
+
+class CancelOrder(Strict):
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+class RefundRequest(Strict):
+    amount: int | None = Field(
+        default=None, gt=0, le=2**53, strict=True, description="minor units; omitted: all that is left"
+    )
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class PageQuery(Strict):

@@ -16,6 +16,8 @@ SUBJECTS = {
     "OrderPlaced": "Your order is confirmed",
     "OrderFailed": "We could not place your order",
     "OrderShipped": "Your order is on its way",
+    "OrderCancelled": "Your order is cancelled",
+    "OrderRefunded": "Your refund is on its way",
 }
 
 
@@ -26,11 +28,19 @@ def message_for(kind: str, detail: dict[str, Any]) -> str:
         return f"Thank you! Order {order} is confirmed: {total}."
     if kind == "OrderFailed":
         return f"Order {order} could not be placed ({detail.get('reason', 'checkout failed')}). You were not charged."
+    if kind == "OrderCancelled":
+        return (
+            f"Order {order} is cancelled ({detail.get('reason', 'cancelled')}). "
+            "Any hold on your card is released, and anything you paid is refunded."
+        )
+    if kind == "OrderRefunded":
+        amount = Money(int(detail.get("amount", 0)), str(detail.get("currency", "USD"))).display()
+        return f"We refunded {amount} for order {order}; it can take a few days to reach your account."
     return f"Order {order} has shipped."
 
 
 def on_order_event(event: Any, context: Any) -> None:
-    """Bus rule target for OrderPlaced, OrderFailed and OrderShipped."""
+    """Bus rule target for OrderPlaced, OrderFailed, OrderShipped, OrderCancelled and OrderRefunded."""
     raw = getattr(event, "raw_event", event)
     kind = str(raw.get("detail-type", ""))
     detail = dict(raw.get("detail") or {})

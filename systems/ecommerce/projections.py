@@ -1,7 +1,8 @@
 """Read models projected from the order event store (the query side of CQRS).
 
 - ``order-history``: per customer, one row per order with its latest status (newest first).
-- ``sales-daily``: units and revenue per product per day, counted when an order is confirmed.
+- ``sales-daily``: units and revenue per product per day, counted when an order is confirmed,
+  and taken back from that day if the order is cancelled.
 
 Projection is idempotent under at-least-once delivery: history rows only move forward
 (conditional on the event's sequence number) and a confirmed order's sales are added in one
@@ -19,6 +20,7 @@ from typing import Any
 from stratus.errors import ConditionalCheckFailed
 from stratus.resources.search_feed import decode_image
 from stratus.resources.table import Attr, Key, TransactionCanceled, transact_write
+from systems.ecommerce.domain.orders import EVENT_STATUS
 from systems.ecommerce.infra import order_events, order_history, projection_marks, sales_daily
 from systems.ecommerce.web import plain
 
@@ -42,7 +44,12 @@ def project(event: dict[str, Any]) -> None:
                 "created_at": event["order_created_at"],
             },
         )
-    changes: dict[str, Any] = {"status_seq": int(event["seq"]), "status": _status(event["type"])}
+    # Stored events carry the order's status and refunded amount after them (older ones: the status only).
+    changes: dict[str, Any] = {
+        "status_seq": int(event["seq"]),
+        "status": event.get("status") or EVENT_STATUS[event["type"]],
+        "refunded": int(event.get("refunded") or 0),
+    }
     if event["type"] in ("OrderFailed", "OrderCancelled"):
         changes["failure_reason"] = event["data"].get("reason")
     with contextlib.suppress(ConditionalCheckFailed):  # a later event was projected already
@@ -50,23 +57,20 @@ def project(event: dict[str, Any]) -> None:
             key, set=changes, condition=Attr("status_seq").not_exists() | Attr("status_seq").lt(int(event["seq"]))
         )
     if event["type"] == "OrderConfirmed":
-        _add_sales(event)
+        _count_sales(event, str(event["at"])[:10], event["data"]["lines"], f"sales#{event['order_id']}", 1)
+    elif event["type"] == "OrderCancelled" and event["data"].get("unsold"):
+        unsold = event["data"]["unsold"]
+        _count_sales(event, str(unsold["day"]), unsold["lines"], f"unsold#{event['order_id']}", -1)
 
 
-def _status(kind: str) -> str:
-    from systems.ecommerce.domain.orders import EVENT_STATUS
-
-    return EVENT_STATUS[kind]
-
-
-def _add_sales(event: dict[str, Any]) -> None:
-    day = str(event["at"])[:10]
-    actions = [projection_marks.tx_put({"mark": f"sales#{event['order_id']}"}, condition=Attr("mark").not_exists())]
-    for line in event["data"]["lines"]:
+def _count_sales(event: dict[str, Any], day: str, lines: list[dict[str, Any]], mark: str, sign: int) -> None:
+    """Add (sign 1) or take back (sign -1) an order's lines on ``day``, once per ``mark``."""
+    actions = [projection_marks.tx_put({"mark": mark}, condition=Attr("mark").not_exists())]
+    for line in lines:
         actions.append(
             sales_daily.tx_update(
                 {"product_id": line["product_id"], "day": day},
-                add={"units": int(line["quantity"]), "revenue": int(line["amount"]), "orders": 1},
+                add={"units": sign * int(line["quantity"]), "revenue": sign * int(line["amount"]), "orders": sign},
                 set={"currency": event["data"].get("currency") or "USD"},
             )
         )
@@ -122,7 +126,7 @@ def rebuild(event: Any = None, context: Any = None) -> dict[str, int]:
     """Empty the read models and project every event again; returns counts."""
     _clear(order_history, ("customer_id", "sort_key"))
     _clear(sales_daily, ("product_id", "day"))
-    marks = [m for m in projection_marks.scan_all() if str(m["mark"]).startswith("sales#")]
+    marks = [m for m in projection_marks.scan_all() if str(m["mark"]).startswith(("sales#", "unsold#"))]
     for i in range(0, len(marks), 25):
         projection_marks.batch_write(delete=[{"mark": m["mark"]} for m in marks[i : i + 25]])
     count = 0
@@ -150,6 +154,7 @@ def history_of(customer_id: str, limit: int, cursor: str | None) -> tuple[list[d
             "items": r.get("items"),
             "created_at": r.get("created_at"),
             "failure_reason": r.get("failure_reason"),
+            "refunded": r.get("refunded", 0),
         }
         for r in (plain(i) for i in page.items)
         if "order_id" in r

@@ -1,13 +1,14 @@
 """A local stand-in for the external payment provider (the "third-party API" of the seeds).
 
 A separate HTTP service, as a real provider is: the shop reaches it over HTTP only.
-It tokenizes cards (the shop never keeps a card number), authorizes, captures and voids
-payments idempotently (``Idempotency-Key``), and can be made slow or flaky (``latency``,
-``failure_rate``) to exercise the shop's retries and compensations. Deterministic decline
+It tokenizes cards (the shop never keeps a card number), authorizes, captures, voids and
+refunds (in full or in parts, never more than was captured) payments idempotently
+(``Idempotency-Key``), and can be made slow or flaky (``latency``, ``failure_rate``) to
+exercise the shop's retries and compensations. Deterministic decline
 rules make tests exact: card 4000 0000 0000 0002 is always declined, and so is any
 amount ending in 13 minor units.
 
-Webhooks (``payment.captured``, ``payment.voided``) are signed with
+Webhooks (``payment.captured``, ``payment.voided``, ``payment.refunded``) are signed with
 :func:`~systems.ecommerce.domain.payments.sign_webhook` and posted to ``webhook_url``.
 """
 
@@ -60,6 +61,7 @@ class ProviderState:
         self.settings = settings
         self.tokens: dict[str, dict[str, Any]] = {}
         self.payments: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}
         self.lock = threading.Lock()
         self.random = random.Random(settings.seed)
@@ -78,6 +80,8 @@ class ProviderState:
                     self.tokens[key] = data
                 elif kind == "payment":
                     self.payments[key] = data
+                elif kind == "refund":
+                    self.refunds[key] = data
                 else:
                     self.idempotency[key] = (data[0], data[1])
 
@@ -92,6 +96,7 @@ class ProviderState:
         records: dict[str, dict[str, Any]] = {
             "token": self.tokens,
             "payment": self.payments,
+            "refund": self.refunds,
             "idempotency": self.idempotency,
         }
         records[kind][key] = value
@@ -125,7 +130,7 @@ def create_provider_app(settings: ProviderSettings | None = None) -> Starlette:
             if seen is not None:
                 if seen[1] != body:
                     return JSONResponse({"error": "idempotency_key_reused"}, status_code=409)
-                return JSONResponse(state.payments[seen[0]], status_code=200)
+                return JSONResponse(state.payments.get(seen[0]) or state.refunds[seen[0]], status_code=200)
         response = make()
         if response.status_code in (200, 201):
             payment = json.loads(bytes(response.body))
@@ -201,6 +206,55 @@ def create_provider_app(settings: ProviderSettings | None = None) -> Starlette:
 
         return handler
 
+    async def show(request: Request) -> JSONResponse:
+        if (failure := guard()) is not None:
+            return failure
+        with state.lock:
+            payment = state.payments.get(request.path_params["payment_id"])
+            snapshot = None if payment is None else dict(payment)
+        if snapshot is None:
+            return JSONResponse({"error": "not_found"}, status_code=404)
+        return JSONResponse(snapshot)
+
+    async def refund(request: Request) -> JSONResponse:
+        if (failure := guard()) is not None:
+            return failure
+        body = await body_of(request)
+        payment_id = request.path_params["payment_id"]
+
+        def make() -> JSONResponse:
+            amount = body.get("amount")
+            with state.lock:
+                payment = state.payments.get(payment_id)
+                if payment is None:
+                    return JSONResponse({"error": "not_found"}, status_code=404)
+                if payment["status"] != "captured":
+                    return JSONResponse({"error": "invalid_state", "status": payment["status"]}, status_code=409)
+                remaining = int(payment["amount"]) - int(payment.get("amount_refunded", 0))
+                if amount is None:
+                    amount = remaining
+                if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+                    return JSONResponse({"error": "invalid_amount"}, status_code=400)
+                if amount > remaining:
+                    return JSONResponse({"error": "amount_too_large", "refundable": remaining}, status_code=400)
+                refunded = {
+                    "id": f"re_{uuid.uuid4().hex}",
+                    "payment_id": payment_id,
+                    "amount": amount,
+                    "currency": payment["currency"],
+                    "status": "succeeded",
+                }
+                payment["amount_refunded"] = int(payment.get("amount_refunded", 0)) + amount
+                if payment["amount_refunded"] == payment["amount"]:
+                    payment["status"] = "refunded"
+                state.save("payment", payment_id, payment)
+                state.save("refund", refunded["id"], refunded)
+                snapshot = dict(payment)
+            send_webhook("payment.refunded", snapshot)
+            return JSONResponse(refunded, status_code=201)
+
+        return idempotent(request, {**body, "payment_id": payment_id}, make)
+
     def send_webhook(event_type: str, payment: dict[str, Any]) -> None:
         event = {"id": f"evt_{uuid.uuid4().hex}", "type": event_type, "data": payment}
         state.webhooks_sent.append(event)
@@ -226,12 +280,14 @@ def create_provider_app(settings: ProviderSettings | None = None) -> Starlette:
         routes=[
             Route("/v1/tokens", tokenize, methods=["POST"]),
             Route("/v1/payments", authorize, methods=["POST"]),
+            Route("/v1/payments/{payment_id}", show, methods=["GET"]),
             Route(
                 "/v1/payments/{payment_id}/capture",
                 change("authorized", "captured", "payment.captured"),
                 methods=["POST"],
             ),
             Route("/v1/payments/{payment_id}/void", change("authorized", "voided", "payment.voided"), methods=["POST"]),
+            Route("/v1/payments/{payment_id}/refunds", refund, methods=["POST"]),
         ]
     )
     app.state.provider = state

@@ -7,6 +7,10 @@ holds plain CloudFormation. The function code and the layer are zipped determini
 and uploaded under their content hash to a deployment bucket
 (``stratus-deploy-<account>-<region>`` unless named), so an unchanged bundle is not
 re-uploaded and an unchanged stack is left alone.
+
+:func:`deploy` is :func:`build` (synthesize, upload, translate: the CloudFormation template)
+followed by :func:`apply` (create or update the stack, and wait); a caller that must look at
+or adjust the plain CloudFormation in between (a test deploying into moto) calls the two.
 """
 
 from __future__ import annotations
@@ -107,6 +111,31 @@ def translate(document: dict[str, Any], region: str, parameters: dict[str, Any] 
         raise DeployError(f"the SAM template does not translate: {exc}") from exc
 
 
+def build(
+    app: App,
+    *,
+    systems_root: Path | str,
+    s3: Any,
+    bucket: str,
+    region: str = "us-east-1",
+    layer: bool = True,
+    deployment: str | None = None,
+    parameters: dict[str, str] | None = None,
+    work_dir: Path | str | None = None,
+) -> dict[str, Any]:
+    """Synthesize ``app``, upload its code (and layer) to ``bucket``, and return the CloudFormation template.
+
+    The first half of :func:`deploy`; :func:`apply` is the second. Separate so a caller can
+    look at (or adjust) the plain CloudFormation before it is applied.
+    """
+    with tempfile.TemporaryDirectory(prefix="stratus-deploy-") as scratch:
+        out = Path(work_dir) if work_dir is not None else Path(scratch)
+        result = synthesize(app, out, systems_root=systems_root, layer=layer, deployment=deployment)
+        _ensure_bucket(s3, bucket, region)
+        packaged = package(result, out, s3, bucket, app.name)
+    return translate(packaged, region, parameters)
+
+
 def deploy(
     app: App,
     *,
@@ -130,20 +159,25 @@ def deploy(
         return session.client(service, region_name=region, endpoint_url=endpoint_url)
 
     stack = stack_name or f"stratus-{app.name}"
-    with tempfile.TemporaryDirectory(prefix="stratus-deploy-") as scratch:
-        out = Path(work_dir) if work_dir is not None else Path(scratch)
-        result = synthesize(app, out, systems_root=systems_root, layer=layer, deployment=deployment)
-        s3 = client("s3")
-        if bucket is None:
-            account = client("sts").get_caller_identity()["Account"]
-            bucket = f"stratus-deploy-{account}-{region}"
-        _ensure_bucket(s3, bucket, region)
-        packaged = package(result, out, s3, bucket, app.name)
-    cloudformation = translate(packaged, region, parameters)
-    return _apply(client("cloudformation"), stack, cloudformation, parameters or {})
+    if bucket is None:
+        account = client("sts").get_caller_identity()["Account"]
+        bucket = f"stratus-deploy-{account}-{region}"
+    cloudformation = build(
+        app,
+        systems_root=systems_root,
+        s3=client("s3"),
+        bucket=bucket,
+        region=region,
+        layer=layer,
+        deployment=deployment,
+        parameters=parameters,
+        work_dir=work_dir,
+    )
+    return apply(client("cloudformation"), stack, cloudformation, parameters or {})
 
 
-def _apply(cfn: Any, stack: str, template: dict[str, Any], parameters: dict[str, str]) -> DeployResult:
+def apply(cfn: Any, stack: str, template: dict[str, Any], parameters: dict[str, str]) -> DeployResult:
+    """Create or update ``stack`` with the CloudFormation ``template`` and wait until it is done."""
     body = json.dumps(template)
     arguments = {
         "StackName": stack,

@@ -103,6 +103,7 @@ ACCESS: dict[str, dict[str, tuple[frozenset[str], tuple[str, ...]]]] = {
     },
     "topic": {
         "publish": (frozenset({"publish", "publish_batch"}), ("sns:Publish",)),
+        "subscribe": (frozenset({"subscribe_email", "subscribe_sms", "subscribe_http"}), ("sns:Subscribe",)),
         "manage": (
             frozenset({"all_subscriptions", "unsubscribe"}),
             ("sns:ListSubscriptionsByTopic", "sns:Unsubscribe", "sns:GetTopicAttributes"),
@@ -266,6 +267,8 @@ def resource_statements(resource: Resource[Any], names: set[str]) -> list[Statem
         return out
     if kind == "user_pool":
         admin = sorted(f"cognito-idp:{_camel(n)}" for n in names if n.startswith("admin_"))
+        if "get_user" in names:  # the adapter completes GetUser (no status or dates) with AdminGetUser
+            admin = sorted({*admin, "cognito-idp:AdminGetUser"})
         return [allow(admin, arn(resource))] if admin else []
     if kind == "scheduler":
         group = schedule_group(resource)

@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
+from stratus import jsontext
 from stratus.local.pumps import IDLE, PumpResult
 
 #: Pending records that force a flush on the writer's thread (bounds memory if no pump runs).
@@ -73,7 +74,7 @@ class LogSink:
         if logger is None:
             logger = self._loggers[stream] = logging.getLogger(f"stratus.{stream}")
         if logger.isEnabledFor(logging.INFO):
-            logger.info(json.dumps(record, separators=(",", ":"), default=str))
+            logger.info(jsontext.compact(record, str))
         pending = self._pending
         pending.append((stream, record))  # list.append is atomic under the GIL
         if len(pending) >= FLUSH_AT:
@@ -88,7 +89,7 @@ class LogSink:
                 if handle is None:
                     handle = open(self.folder / f"{stream}.jsonl", "a", encoding="utf-8")  # noqa: SIM115
                     self._files[stream] = handle
-                handle.write(json.dumps(record, separators=(",", ":"), default=str) + "\n")
+                handle.write(jsontext.compact(record, str) + "\n")
             for handle in self._files.values():
                 handle.flush()
             return len(pending)

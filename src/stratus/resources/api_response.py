@@ -9,12 +9,13 @@ turns into the HTTP response, so the same handler behaves the same in both place
 from __future__ import annotations
 
 import base64
-import json
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as ModelError
+
+from stratus import jsontext
 
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
@@ -39,7 +40,7 @@ def json_default(value: Any) -> Any:
 
 
 def dump_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=json_default, ensure_ascii=False)
+    return jsontext.compact(value, json_default)
 
 
 class Response:

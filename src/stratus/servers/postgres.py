@@ -6,7 +6,8 @@ qualified name (:func:`schema_name`), and every connection of its pool has
 server can hold every system's databases. Sessions run in ``TimeZone=UTC``.
 
 The server comes from ``STRATUS_POSTGRES_DSN`` (default
-``postgresql://postgres@127.0.0.1:5432/test``).
+``postgresql://postgres@127.0.0.1:5432/test``), or from the ``server_dsn`` a subclass passes
+(:class:`stratus.aws.adapters.sql.AwsSql` reads it from a Secrets Manager secret).
 
 Why a hand-written pool: psycopg's own (``psycopg_pool``) is a separate package that
 is not a Stratus dependency; what is needed here — up to N connections per database,
@@ -71,8 +72,8 @@ def schema_name(app: str, name: str) -> str:
     return schema
 
 
-def translate_error(error: psycopg.Error) -> SqlError:
-    """The port's error for a psycopg error, keeping PostgreSQL's message and SQLSTATE."""
+def translate_error(error: psycopg.Error, server: str | None = None) -> SqlError:
+    """The port's error for a psycopg error, keeping PostgreSQL's message and SQLSTATE (``server``: its DSN)."""
     state = error.sqlstate
     diag = error.diag
     message = diag.message_primary or str(error).strip()
@@ -84,14 +85,14 @@ def translate_error(error: psycopg.Error) -> SqlError:
     if state in _RETRYABLE:
         return SerializationFailure(message, sqlstate=state)
     if state is None and isinstance(error, psycopg.OperationalError):
-        return SqlError(f"cannot use PostgreSQL at {redact(dsn())}: {message}")
+        return SqlError(f"cannot use PostgreSQL at {redact(server or dsn())}: {message}")
     return SqlError(message, sqlstate=state, constraint=constraint)
 
 
 def redact(text: str) -> str:
-    """A DSN without its password, for messages."""
+    """A DSN without its password, for messages (URL or ``key=value`` form, quoted values too)."""
     text = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", text)
-    return re.sub(r"(password\s*=\s*)\S+", r"\1***", text)
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text)
 
 
 class Pool:
@@ -170,8 +171,9 @@ class Pool:
 
 
 class _Session(SqlSession):
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], server: str | None = None) -> None:
         self._conn = conn
+        self._server = server
 
     def _run(self, statement: Statement, values: dict[str, Any]) -> psycopg.Cursor[Any]:
         try:
@@ -179,7 +181,7 @@ class _Session(SqlSession):
                 return self._conn.execute(statement.pyformat, values)
             return self._conn.execute(statement.text)
         except psycopg.Error as e:
-            raise translate_error(e) from e
+            raise translate_error(e, self._server) from e
 
     def execute(self, statement: Statement, values: dict[str, Any]) -> int:
         return max(self._run(statement, values).rowcount, 0)
@@ -194,10 +196,10 @@ class _Session(SqlSession):
 class PostgresDatabase(SqlBackend):
     """An :class:`SqlDatabase` in its own schema of a PostgreSQL server."""
 
-    def __init__(self, resource: SqlDatabase, cloud: LocalCloud) -> None:
+    def __init__(self, resource: SqlDatabase, cloud: LocalCloud, *, server_dsn: str | None = None) -> None:
         self.resource = resource
         self.clock = cloud.clock
-        self.dsn = dsn()
+        self.dsn = server_dsn or dsn()
         self.schema = schema_name(resource.app.name, resource.name)
         self._pool = Pool(self._connect, int(os.environ.get("STRATUS_POSTGRES_POOL_SIZE", POOL_SIZE)))
         try:
@@ -216,7 +218,7 @@ class PostgresDatabase(SqlBackend):
             conn.execute("SET TimeZone TO 'UTC'")
         except psycopg.Error as e:
             conn.close()
-            raise translate_error(e) from e
+            raise translate_error(e, self.dsn) from e
         return conn
 
     @contextmanager
@@ -224,14 +226,14 @@ class PostgresDatabase(SqlBackend):
         # A function timeout must not land between BEGIN and the rollback guard (see stratus.local.watchdog).
         with uninterrupted(), self._pool.connection() as conn:
             if isolation is None:
-                yield _Session(conn)
+                yield _Session(conn, self.dsn)
                 return
             try:
                 conn.execute(_BEGIN[isolation])
             except psycopg.Error as e:
-                raise translate_error(e) from e
+                raise translate_error(e, self.dsn) from e
             try:
-                yield _Session(conn)
+                yield _Session(conn, self.dsn)
             except BaseException:
                 _rollback(conn)
                 raise
@@ -239,7 +241,7 @@ class PostgresDatabase(SqlBackend):
                 conn.execute("COMMIT")
             except psycopg.Error as e:
                 _rollback(conn)
-                raise translate_error(e) from e
+                raise translate_error(e, self.dsn) from e
 
     def _migrate(self) -> None:
         schema = pg_sql.Identifier(self.schema)
@@ -264,14 +266,14 @@ class PostgresDatabase(SqlBackend):
                             conn.execute("COMMIT")
                         except psycopg.Error as e:
                             _rollback(conn)
-                            cause = translate_error(e)
+                            cause = translate_error(e, self.dsn)
                             raise MigrationError(
                                 f"migration {migration.name} failed: {cause.message}", sqlstate=cause.sqlstate
                             ) from e
                 finally:
                     conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (self.schema,))
             except psycopg.Error as e:
-                raise translate_error(e) from e
+                raise translate_error(e, self.dsn) from e
 
     def close(self) -> None:
         self._pool.close()

@@ -9,11 +9,14 @@ expiry, ``ttl`` plus a minute of grace, is set as well so that keys nobody reads
 again still leave the server. ``incr`` is ``HINCRBY`` on field ``v``: the codec stores
 integers as decimal text, so it is Redis's own 64-bit arithmetic.
 
-The server comes from ``STRATUS_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``); one
-client (and connection pool) per URL is shared by the caches of a cloud. Prefix scans
+The server comes from ``STRATUS_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``), or from
+the ``server_url`` a subclass passes (:class:`stratus.aws.adapters.cache.AwsCache`); one
+client (and connection pool) per URL is shared by the caches of a cloud that offers
+``shared`` (a cloud without it gives each cache its own client). Prefix scans
 (``invalidate_prefix``, ``clear``) use ``SCAN``, so they are not atomic with respect to
 concurrent writes, as on any Redis. (On a Redis *cluster* the multi-key delete script
-would need the keys in one slot; ElastiCache with cluster mode disabled is assumed.)
+needs its keys in one slot: this adapter assumes cluster mode disabled, and
+:class:`~stratus.aws.adapters.cache.AwsCache`, for ElastiCache Serverless, groups keys by slot.)
 """
 
 from __future__ import annotations
@@ -115,12 +118,13 @@ def _glob_escape(text: str) -> str:
 class RedisCache(CacheBackend):
     """A :class:`~stratus.resources.cache.Cache` on a Redis server."""
 
-    def __init__(self, resource: Cache, cloud: LocalCloud) -> None:
+    def __init__(self, resource: Cache, cloud: LocalCloud, *, server_url: str | None = None) -> None:
         self.resource = resource
         self.clock = cloud.clock
-        self.url = url()
+        self.url = server_url or url()
         self.prefix = key_prefix(resource.qualified_name)
-        self.client: redis.Redis = cloud.shared(f"redis:{self.url}", self._client)
+        shared = getattr(cloud, "shared", None)
+        self.client: redis.Redis = shared(f"redis:{self.url}", self._client) if callable(shared) else self._client()
         self._add = self.client.register_script(_ADD)
         self._incr = self.client.register_script(_INCR)
         self._delete = self.client.register_script(_DELETE)

@@ -9,16 +9,15 @@ string of the form ``{% ... %}`` is an expression.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from stratus import jsontext
 from stratus.workflows import intrinsics
 from stratus.workflows.errors import RUNTIME, Problems, StatesError
 from stratus.workflows.jsonata_expr import Expression, JsonataSyntaxError, clock_functions, is_expression, to_jsonata
 from stratus.workflows.jsonpath import JsonPathSyntaxError, Path, PathNotFound, compile_path
 
-#: one compact JSON encoder, built once (``json.dumps`` with options builds one per call)
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_COMPACT = jsontext.compact
 
 
 class Env:

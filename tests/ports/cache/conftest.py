@@ -1,5 +1,7 @@
-"""The cache port's fixture: a bound Cache on each adapter (in memory, Redis) on a virtual clock.
+"""The cache port's fixture: a bound Cache on each adapter (in memory, Redis, AWS) on a virtual clock.
 
+``aws`` is :class:`stratus.aws.adapters.cache.AwsCache` on the same Redis, its URL read from
+``STRATUS_CACHE_<NAME>`` as on AWS (ElastiCache's URL there).
 Redis variants are skipped, with the reason, only when the server cannot be reached.
 Every test gets a unique app name, so its keys cannot collide with another test's, and
 its keys are deleted afterwards.
@@ -37,9 +39,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "memory_only: behaviour of the in-memory adapter only (skipped on Redis)")
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+AWS_CACHE = "stratus.aws.adapters.cache:AwsCache"
+
+
+@pytest.fixture(
+    params=["memory", pytest.param("redis", marks=pytest.mark.redis), pytest.param("aws", marks=pytest.mark.redis)]
+)
 def adapter(request: pytest.FixtureRequest) -> str:
-    if request.param == "redis":
+    if request.param in ("redis", "aws"):
         if request.node.get_closest_marker("memory_only"):
             pytest.skip("in-memory adapter behaviour: on Redis, eviction follows the server's maxmemory policy")
         if reason := redis_unreachable():
@@ -50,24 +57,32 @@ def adapter(request: pytest.FixtureRequest) -> str:
 class CacheHarness:
     """Declares caches on one unique app and binds them on one adapter."""
 
-    def __init__(self, adapter: str) -> None:
+    def __init__(self, adapter: str, monkeypatch: pytest.MonkeyPatch | None = None) -> None:
         self.adapter = adapter
         self.app = App(f"cache-{uuid.uuid4().hex[:10]}")
         self.env: LocalEnv | None = None
         self._local: Any = None
+        self._monkeypatch = monkeypatch
 
     def declare(self, name: str = "hot", **settings: Any) -> Cache:
-        return self.app.cache(name, **settings)
+        cache = self.app.cache(name, **settings)
+        if self.adapter == "aws":
+            from stratus.aws.adapters._context import env_variable
+
+            assert self._monkeypatch is not None
+            self._monkeypatch.setenv(env_variable(cache), redis_adapter.url())
+        return cache
 
     def start(self) -> LocalEnv:
-        self._local = local(self.app, adapters={"cache": SERVER_ADAPTERS["cache"][self.adapter]})
+        path = AWS_CACHE if self.adapter == "aws" else SERVER_ADAPTERS["cache"][self.adapter]
+        self._local = local(self.app, adapters={"cache": path})
         self.env = self._local.__enter__()
         return self.env
 
     def close(self) -> None:
         if self._local is not None:
             self._local.__exit__(None, None, None)
-        if self.adapter == "redis":
+        if self.adapter in ("redis", "aws"):
             client = redis.Redis.from_url(redis_adapter.url())
             for name in client.scan_iter(match=f"stratus:{self.app.name}-*"):
                 client.delete(name)
@@ -75,8 +90,8 @@ class CacheHarness:
 
 
 @pytest.fixture
-def harness(adapter: str) -> Iterator[CacheHarness]:
-    h = CacheHarness(adapter)
+def harness(adapter: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CacheHarness]:
+    h = CacheHarness(adapter, monkeypatch)
     yield h
     h.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,15 +41,37 @@ class Shop:
             headers["Authorization"] = f"Bearer {token}"
         return self.http.request(method, self.url(path), headers=headers, **kwargs)
 
-    def sign_up(self, email: str | None = None) -> str:
-        email = email or f"c-{uuid.uuid4().hex[:10]}@example.com"
-        assert (
-            self.call("POST", "/auth/sign-up", json={"email": email, "password": PASSWORD, "name": "C"}).status_code
-            == 201
-        )
-        answer = self.call("POST", "/auth/sign-in", json={"email": email, "password": PASSWORD})
+    def codes(self, email: str, kind: str = "sign_up") -> list[str]:
+        """The codes the user pool "emailed" to ``email`` (its outbox), oldest first."""
+        path = self.env.state_dir / "outbox" / "cognito.jsonl"
+        if not path.exists():
+            return []
+        sent = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        return [str(m["code"]) for m in sent if m["to"] == email and m["kind"] == kind and "code" in m]
+
+    def last_code(self, email: str, kind: str = "sign_up") -> str:
+        codes = self.codes(email, kind)
+        assert codes, f"no {kind} code was sent to {email}"
+        return codes[-1]
+
+    def register(self, email: str, password: str = PASSWORD, **extra: Any) -> None:
+        """Sign up and confirm with the emailed code, through the API."""
+        body = {"email": email, "password": password, "name": "C", **extra}
+        answer = self.call("POST", "/auth/sign-up", json=body)
+        assert answer.status_code == 201, answer.text
+        confirmed = self.call("POST", "/auth/confirm", json={"email": email, "code": self.last_code(email)})
+        assert confirmed.status_code == 200, confirmed.text
+
+    def sign_in(self, email: str, password: str = PASSWORD) -> str:
+        answer = self.call("POST", "/auth/sign-in", json={"email": email, "password": password})
         assert answer.status_code == 200, answer.text
         return str(answer.json()["id_token"])
+
+    def sign_up(self, email: str | None = None, **extra: Any) -> str:
+        """A new, confirmed customer, signed in: their ID token."""
+        email = email or f"c-{uuid.uuid4().hex[:10]}@example.com"
+        self.register(email, **extra)
+        return self.sign_in(email)
 
     def product(self, **overrides: Any) -> dict[str, Any]:
         body = {"name": "Blue mug", "description": "A mug", "category": "kitchen", "price": 1250, "stock": 10}

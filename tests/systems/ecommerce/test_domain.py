@@ -44,6 +44,34 @@ def test_orders_replay_and_refuse_moving_backwards() -> None:
         orders.apply(failed, {"type": "OrderConfirmed"})
 
 
+def test_orders_cancel_before_shipping_and_refund_up_to_their_total() -> None:
+    confirmed = orders.replay(
+        "o1",
+        [created(), {"type": "InventoryReserved"}, {"type": "PaymentAuthorized"}, {"type": "OrderConfirmed"}],
+    )
+    cancelled = orders.apply(confirmed, {"type": "OrderCancelled", "data": {"reason": "changed my mind"}})
+    assert cancelled.status == orders.CANCELLED and cancelled.failure_reason == "changed my mind"
+    partly = orders.apply(cancelled, {"type": "OrderRefunded", "data": {"refund_id": "r1", "amount": 40}})
+    assert partly.status == orders.CANCELLED and partly.refunded == 40  # a partial refund keeps the status
+    assert orders.already_applied(partly, "OrderRefunded", {"refund_id": "r1"})
+    assert not orders.already_applied(partly, "OrderRefunded", {"refund_id": "r2"})
+    with pytest.raises(orders.TransitionRejected):  # more than the total
+        orders.apply(partly, {"type": "OrderRefunded", "data": {"refund_id": "r2", "amount": 61}})
+    done = orders.apply(partly, {"type": "OrderRefunded", "data": {"refund_id": "r2", "amount": 60}})
+    assert done.status == orders.REFUNDED and done.refunded == 100
+    with pytest.raises(orders.TransitionRejected):
+        orders.apply(done, {"type": "OrderRefunded", "data": {"refund_id": "r3", "amount": 1}})
+    shipped = orders.apply(orders.apply(confirmed, {"type": "FulfilmentStarted"}), {"type": "OrderShipped"})
+    with pytest.raises(orders.TransitionRejected):
+        orders.apply(shipped, {"type": "OrderCancelled"})  # too late: it has shipped
+    with pytest.raises(orders.TransitionRejected):
+        orders.apply(
+            orders.replay("o1", [created()]), {"type": "OrderRefunded", "data": {"refund_id": "r", "amount": 1}}
+        )
+    with pytest.raises(orders.TransitionRejected):
+        orders.apply(cancelled, {"type": "OrderCancelled"})
+
+
 def test_cart_lines_and_pricing() -> None:
     lines = cart.set_quantity([], "b", 2)
     lines = cart.set_quantity(lines, "a", 1)

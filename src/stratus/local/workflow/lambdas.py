@@ -19,6 +19,7 @@ import contextlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from stratus import jsontext
 from stratus.errors import StratusError
 from stratus.local.workflow.tokens import fast_uuid
 from stratus.resources.function import FunctionError, TooManyRequests
@@ -55,7 +56,7 @@ def _plain(value: Any) -> Any:
         raise TypeError(f"{type(v).__name__} is not JSON-serializable")
 
     try:
-        return json.loads(json.dumps(value, default=default))
+        return jsontext.copy(value, default)
     except (TypeError, ValueError) as exc:
         raise TaskFailed("Lambda.Unknown", f"Unable to marshal response: {exc}") from None
 
@@ -71,7 +72,7 @@ def _not_found(identifier: str) -> TaskFailed:
 def run_function(function: Function, event: Any) -> Any:
     """Invoke synchronously; the JSON result, or TaskFailed as Step Functions names the error."""
     try:
-        return _plain(function.invoke(json.loads(json.dumps(event))))
+        return _plain(function.invoke(jsontext.copy(event)))
     except TooManyRequests as exc:
         raise TaskFailed(
             "Lambda.TooManyRequestsException",
