@@ -47,7 +47,8 @@ api_keys           name of the DynamoDB table (``pk``/``sk``, both strings) the 
 
 Besides those: ``STRATUS_SYSTEM`` (the app name), ``STRATUS_FUNCTION`` (the declared function
 this Lambda runs) and, optionally, ``STRATUS_ENDPOINT_URL`` (else ``AWS_ENDPOINT_URL``): every
-client talks to that endpoint (moto, LocalStack...).
+client talks to that endpoint (moto, LocalStack...), except one an adapter asks for at its
+resource's own address (``client(service, endpoint_url=...)``: a WebSocket API's ``@connections``).
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ class AwsCloud:
         self.clock: Clock = clock or SystemClock()
         self._session = session
         self._adapters = {**AWS_ADAPTERS, **(adapters or {})}
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, str, str | None], Any] = {}
         self._apps: dict[str, App] = {}
         self._bound: list[Resource[Any]] = []
         self._lock = threading.RLock()
@@ -202,19 +203,32 @@ class AwsCloud:
             )
         return value
 
-    def client(self, service: str) -> Any:
-        """One boto3 client per service, for this cloud's region and endpoint."""
+    def client(self, service: str, *, endpoint_url: str | None = None, region: str | None = None) -> Any:
+        """One boto3 client per service, for this cloud's region and endpoint, made with its session.
+
+        ``endpoint_url`` (and ``region``) override the cloud's for a service reached at a
+        per-resource address: the ``@connections`` endpoint of a WebSocket API, signed for the
+        API's region. One client is kept per (service, region, endpoint).
+        """
+        region = region or self.region
+        endpoint = endpoint_url or self.endpoint_url
+        key = (service, region, endpoint)
         with self._lock:
-            if service not in self._clients:
+            made = self._clients.get(key)
+            if made is None:
                 options: dict[str, Any] = {}
                 if service == "s3":  # SigV4 presigned URLs (SigV2 ones don't honour a 7-day expiry)
                     from botocore.config import Config
 
                     options["config"] = Config(signature_version="s3v4")
-                self._clients[service] = self._boto_session().client(
-                    service, region_name=self.region, endpoint_url=self.endpoint_url, **options
-                )
-            return self._clients[service]
+                made = self._boto_session().client(service, region_name=region, endpoint_url=endpoint, **options)
+                self._clients[key] = made
+            return made
+
+    def credentials(self) -> Any:
+        """The credentials of this cloud's session (botocore ``Credentials``), for requests boto3 does not
+        make itself (OpenSearch's data plane, signed with SigV4 by opensearch-py); None when there are none."""
+        return self._boto_session().get_credentials()
 
     def _boto_session(self) -> Any:
         if self._session is None:

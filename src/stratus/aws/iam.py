@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from stratus.aws.synth.names import arn, physical_name, resource_id, schedule_group, sub_arn
+from stratus.aws.synth.template import VPC_KINDS
 from stratus.resources.base import Resource
 
 Statement = dict[str, Any]
@@ -385,8 +386,9 @@ def function_policy(function: Any, used: list[Resource[Any]], names: set[str]) -
     for destination in (function.on_success, function.on_failure):
         if destination is not None:
             statements.append(destination_statement(destination))
-    if any(r.kind == "cache" for r in used):
-        # A function in a VPC creates its network interfaces (Lambda's documented minimum).
+    if any(r.kind in VPC_KINDS for r in used):
+        # A function in a VPC (it uses the cache or an SQL cluster) creates its network interfaces
+        # (Lambda's documented minimum).
         statements.append(
             allow(
                 [

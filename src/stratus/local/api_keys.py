@@ -13,7 +13,7 @@ import hashlib
 import secrets
 import string
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from stratus.resources.api_keys import (
@@ -26,6 +26,7 @@ from stratus.resources.api_keys import (
     KeyRejected,
     QuotaExceeded,
     Usage,
+    period_start,
 )
 
 if TYPE_CHECKING:
@@ -55,19 +56,6 @@ _SCHEMA = [
     )
     """
 ]
-
-
-def period_start(epoch: float, period: str) -> float:
-    """The start (UTC) of the calendar ``period`` containing ``epoch``."""
-    moment = datetime.fromtimestamp(epoch, tz=UTC)
-    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == "DAY":
-        start = day
-    elif period == "WEEK":
-        start = day - timedelta(days=day.weekday())
-    else:
-        start = day.replace(day=1)
-    return start.timestamp()
 
 
 def _hash(value: str) -> str:

@@ -28,7 +28,7 @@ import secrets
 import string
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from stratus.errors import LimitExceeded, ResourceInUse, ResourceNotFound, StratusError, Throttled, ValidationError
@@ -153,6 +153,25 @@ class Usage:
     used: int
     limit: int | None
     remaining: int | None
+
+
+def period_start(epoch: float, period: str) -> float:
+    """The start (epoch seconds, UTC) of the calendar quota ``period`` containing ``epoch``.
+
+    A ``DAY`` starts at midnight UTC, a ``WEEK`` on Monday at midnight, a ``MONTH`` on the 1st:
+    every adapter counts a key's requests per period from this one definition.
+    """
+    if period not in PERIODS:
+        raise ValidationError(f"quota period must be one of {', '.join(PERIODS)}, got {period!r}")
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "DAY":
+        start = day
+    elif period == "WEEK":
+        start = day - timedelta(days=day.weekday())
+    else:
+        start = day.replace(day=1)
+    return start.timestamp()
 
 
 # The backend contract.

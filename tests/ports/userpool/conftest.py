@@ -224,10 +224,12 @@ _TYPES = {"string": "String", "number": "Number", "boolean": "Boolean", "datetim
 def create_user_pool(cloud: Any, pool: UserPool) -> str:
     """A Cognito user pool with its clients and groups, as the template declares them; records both identities.
 
-    Two differences from the template: no pre-sign-up trigger (moto runs none) and an account
-    recovery setting preferring the verified email, which moto also uses for sign-up code
-    deliveries (without it, moto answers with a made-up phone number).
+    One difference from the template: no pre-sign-up trigger (moto runs none). The template's
+    account recovery setting (verified email first) matters here too: moto also uses it for
+    sign-up code deliveries (without it, moto answers with a made-up phone number).
     """
+    from stratus.aws.synth.kinds.identity import ACCOUNT_RECOVERY
+
     client = cloud.client("cognito-idp")
     policy = pool.password_policy
     params: dict[str, Any] = {
@@ -243,7 +245,7 @@ def create_user_pool(cloud: Any, pool: UserPool) -> str:
             }
         },
         "MfaConfiguration": "OFF",
-        "AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
+        "AccountRecoverySetting": ACCOUNT_RECOVERY,
     }
     if pool.username_attributes:
         params["UsernameAttributes"] = list(pool.username_attributes)

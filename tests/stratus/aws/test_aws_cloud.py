@@ -89,3 +89,35 @@ def test_region_and_endpoint_come_from_the_environment() -> None:
     cloud = AwsCloud(environ={"AWS_REGION": "eu-west-3", "STRATUS_ENDPOINT_URL": "http://127.0.0.1:5000"})
     assert cloud.region == "eu-west-3"
     assert cloud.endpoint_url == "http://127.0.0.1:5000"
+
+
+class FakeSession:
+    """A boto3 session stand-in: records the clients asked of it and holds the credentials."""
+
+    def __init__(self) -> None:
+        self.made: list[tuple[str, str | None, str | None]] = []
+        self.credentials = object()
+
+    def client(self, service: str, *, region_name: str | None = None, endpoint_url: str | None = None, **_: Any) -> Any:
+        self.made.append((service, region_name, endpoint_url))
+        return ("client", service, region_name, endpoint_url)
+
+    def get_credentials(self) -> Any:
+        return self.credentials
+
+
+def test_a_client_may_be_asked_at_a_resources_own_endpoint_and_region() -> None:
+    session = FakeSession()
+    cloud = AwsCloud(
+        environ={"AWS_REGION": "eu-west-3", "STRATUS_ENDPOINT_URL": "http://emulator:4566"}, session=session
+    )
+    plain = cloud.client("apigatewaymanagementapi")
+    api = "https://a1.execute-api.eu-west-1.amazonaws.com/live"
+    own = cloud.client("apigatewaymanagementapi", endpoint_url=api, region="eu-west-1")
+    assert plain == ("client", "apigatewaymanagementapi", "eu-west-3", "http://emulator:4566")
+    assert own == ("client", "apigatewaymanagementapi", "eu-west-1", api)  # the cloud's session, its address
+    assert cloud.client("apigatewaymanagementapi", endpoint_url=api, region="eu-west-1") is own  # kept per address
+    assert cloud.client("apigatewaymanagementapi") is plain
+    assert cloud.client("sqs", endpoint_url=api) == ("client", "sqs", "eu-west-3", api)  # region stays the cloud's
+    assert len(session.made) == 3
+    assert cloud.credentials() is session.credentials

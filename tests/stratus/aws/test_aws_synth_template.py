@@ -312,3 +312,58 @@ def test_every_system_synthesizes_and_translates(system: str) -> None:
     app = systems.load(system, root)
     document = template(app, layer=True)
     assert translate(document)["Resources"]
+
+
+def test_a_function_using_sql_runs_in_the_clusters_vpc() -> None:
+    from stratus import App
+    from stratus.aws.adapters.sql import settings_from_secret
+
+    app = App("vpcsql")
+    db = app.sql("ledger")
+
+    @app.function
+    def record(event: Any, context: Any) -> None:
+        db.execute("select 1")
+
+    @app.function
+    def ping(event: Any, context: Any) -> str:
+        return "pong"
+
+    document = template(app)
+    resources = document["Resources"]
+    network = {"SubnetIds": {"Ref": "SubnetIds"}, "SecurityGroupIds": {"Ref": "SecurityGroupIds"}}
+    assert resources["FunctionRecord"]["Properties"]["VpcConfig"] == network  # no cache: the SQL cluster alone
+    assert "VpcConfig" not in resources["FunctionPing"]["Properties"]
+
+    def network_actions(function_id: str) -> set[str]:  # Lambda creates the function's interfaces in the VPC
+        return {a for s in _statements(resources, function_id) for a in s["Action"] if a.startswith("ec2:")}
+
+    assert "ec2:CreateNetworkInterface" in network_actions("FunctionRecord")
+    assert network_actions("FunctionPing") == set()
+    # The cluster is in the functions' subnets, behind their security groups.
+    cluster = resources["SqlLedger"]["Properties"]
+    assert cluster["VpcSecurityGroupIds"] == network["SecurityGroupIds"]
+    group = resources[cluster["DBSubnetGroupName"]["Ref"]]
+    assert group["Type"] == "AWS::RDS::DBSubnetGroup"
+    assert group["Properties"]["SubnetIds"] == network["SubnetIds"]
+    assert group["Properties"]["DBSubnetGroupName"] == "vpcsql-ledger"
+    assert set(document["Parameters"]) == {"SubnetIds", "SecurityGroupIds"}
+    assert document["Parameters"]["SubnetIds"]["Type"] == "List<AWS::EC2::Subnet::Id>"
+    # The generated secret asks for TLS; the adapter reading it (once attached: host and port) honours it.
+    generate = resources["SqlLedgerSecret"]["Properties"]["GenerateSecretString"]
+    fields = json.loads(generate["SecretStringTemplate"])
+    assert fields == {"username": "stratus", "dbname": "stratus", "sslmode": "require"}
+    attached = {**fields, generate["GenerateStringKey"]: "pw", "host": "ledger.cluster.example", "port": 5432}
+    assert "sslmode=require" in settings_from_secret(json.dumps(attached), "sql 'ledger'").conninfo
+    assert lint(document) == []
+    assert translate(document)["Resources"]["FunctionRecord"]["Properties"]["VpcConfig"] == network
+
+
+def test_user_pool_recovers_accounts_by_verified_email_then_phone(full: dict[str, Any]) -> None:
+    pool = full["Resources"]["UserPoolUsers"]["Properties"]
+    assert pool["AccountRecoverySetting"] == {
+        "RecoveryMechanisms": [
+            {"Name": "verified_email", "Priority": 1},
+            {"Name": "verified_phone_number", "Priority": 2},
+        ]
+    }

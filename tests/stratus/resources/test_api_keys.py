@@ -27,6 +27,7 @@ from stratus.resources.api_keys import (
     ApiKeyThrottled,
     QuotaExceeded,
     UsagePlan,
+    period_start,
 )
 from stratus.resources.auth import Forbidden
 
@@ -296,6 +297,30 @@ def test_plan_removed_from_the_declaration_forbids_its_keys(env: Env) -> None:
 def test_bad_plans_fail_at_declaration(plan: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         UsagePlan(**{"name": "p", **plan})
+
+
+@pytest.mark.parametrize(
+    ("moment", "period", "start"),
+    [
+        (datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC), "DAY", datetime(2024, 2, 29, tzinfo=UTC)),
+        (datetime(2024, 3, 1, tzinfo=UTC), "DAY", datetime(2024, 3, 1, tzinfo=UTC)),
+        (datetime(2024, 1, 7, 23, 0, tzinfo=UTC), "WEEK", datetime(2024, 1, 1, tzinfo=UTC)),  # Sunday -> Monday
+        (datetime(2024, 1, 1, 0, 0, tzinfo=UTC), "WEEK", datetime(2024, 1, 1, tzinfo=UTC)),
+        (datetime(2024, 12, 31, 12, tzinfo=UTC), "MONTH", datetime(2024, 12, 1, tzinfo=UTC)),
+    ],
+)
+def test_quota_periods_are_calendar_periods_in_utc(moment: datetime, period: str, start: datetime) -> None:
+    assert period_start(moment.timestamp(), period) == start.timestamp()
+
+
+def test_every_adapter_counts_quota_periods_with_the_ports_definition() -> None:
+    import stratus.aws.adapters.api_keys as aws_adapter
+    import stratus.local.api_keys as local_adapter
+
+    assert local_adapter.period_start is period_start
+    assert aws_adapter.period_start is period_start
+    with pytest.raises(ValidationError, match="quota period must be one of DAY, WEEK, MONTH, got 'YEAR'"):
+        period_start(NOON_MONDAY.timestamp(), "YEAR")
 
 
 def test_bad_declarations() -> None:

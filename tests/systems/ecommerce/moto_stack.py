@@ -8,8 +8,8 @@ moto gap: moto's CloudFormation has no model for some resource types the templat
 (:data:`EMULATED`); it would skip them and then refuse every ``Ref``/``Fn::GetAtt`` to them.
 Those resources are created here through their services' APIs, which moto does implement,
 from the template's own properties: the ones the stack refers to *before* the stack
-(secrets, the Aurora cluster, the user pool, the cache, the search collection, the HTTP API),
-whose references in the template are replaced by the physical ids obtained; the rest *after*
+(secrets, the Aurora cluster and its subnet group, the user pool, the cache, the search
+collection, the HTTP API), whose references in the template are replaced by the physical ids obtained; the rest *after*
 it (policies, subscriptions, schedules, the API's routes and stage), resolved against the
 stack. Nothing else in the template is touched: every other resource is CloudFormation's.
 
@@ -61,6 +61,8 @@ PSEUDO = {
 #: "before": the stack refers to them; "after": they refer to the stack; "none": moto has no API either.
 EMULATED: dict[str, str] = {
     "AWS::SecretsManager::Secret": "before",
+    # moto has this model, but the cluster, made before the stack, names it.
+    "AWS::RDS::DBSubnetGroup": "before",
     "AWS::RDS::DBCluster": "before",
     "AWS::SecretsManager::SecretTargetAttachment": "before",
     "AWS::Cognito::UserPool": "before",
@@ -270,6 +272,15 @@ class _Emulator:
         )
         return Made("AWS::SecretsManager::Secret", created["ARN"], {"Id": created["ARN"]})
 
+    def _rds_dbsubnetgroup(self, logical: str, p: dict[str, Any]) -> Made:
+        # As on AWS, the subnets must exist: the stack's SubnetIds name moto's (network_parameters).
+        group = _client("rds").create_db_subnet_group(
+            DBSubnetGroupName=p["DBSubnetGroupName"],
+            DBSubnetGroupDescription=p["DBSubnetGroupDescription"],
+            SubnetIds=p["SubnetIds"],
+        )["DBSubnetGroup"]
+        return Made("AWS::RDS::DBSubnetGroup", group["DBSubnetGroupName"])
+
     def _rds_dbcluster(self, logical: str, p: dict[str, Any]) -> Made:
         cluster = _client("rds").create_db_cluster(
             DBClusterIdentifier=p["DBClusterIdentifier"],
@@ -281,6 +292,7 @@ class _Emulator:
             ServerlessV2ScalingConfiguration=p.get("ServerlessV2ScalingConfiguration"),
             EnableHttpEndpoint=p.get("EnableHttpEndpoint", False),
             StorageEncrypted=p.get("StorageEncrypted", False),
+            **_present(DBSubnetGroupName=p.get("DBSubnetGroupName"), VpcSecurityGroupIds=p.get("VpcSecurityGroupIds")),
         )["DBCluster"]
         return Made(
             "AWS::RDS::DBCluster",
@@ -315,6 +327,7 @@ class _Emulator:
                 UsernameAttributes=p.get("UsernameAttributes"),
                 AutoVerifiedAttributes=p.get("AutoVerifiedAttributes"),
                 MfaConfiguration=p.get("MfaConfiguration"),
+                AccountRecoverySetting=p.get("AccountRecoverySetting"),
                 Schema=p.get("Schema"),
             )
         )["UserPool"]
@@ -495,6 +508,20 @@ def _names(value: Any) -> set[str]:
                 found |= {m.split(".", 1)[0] for m in _SUB_VARIABLE.findall(text)}
             found |= _names(argument)
     return found
+
+
+def network_parameters() -> dict[str, str]:
+    """``SubnetIds`` and ``SecurityGroupIds`` naming moto's default VPC (inside ``mock_aws``).
+
+    Two of its subnets and its default security group: the Aurora cluster's subnet group is made
+    through RDS, which, as on AWS, refuses subnets that do not exist.
+    """
+    ec2 = _client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    in_vpc = {"Name": "vpc-id", "Values": [vpc]}
+    subnets = sorted(s["SubnetId"] for s in ec2.describe_subnets(Filters=[in_vpc])["Subnets"])
+    groups = ec2.describe_security_groups(Filters=[in_vpc, {"Name": "group-name", "Values": ["default"]}])
+    return {"SubnetIds": ",".join(subnets[:2]), "SecurityGroupIds": groups["SecurityGroups"][0]["GroupId"]}
 
 
 def deploy_on_moto(

@@ -68,6 +68,7 @@ from tests.systems.ecommerce.moto_stack import (
     allows,
     deploy_on_moto,
     iam_requests,
+    network_parameters,
     recording_calls,
     role_statements,
 )
@@ -84,7 +85,6 @@ REDIS = ("127.0.0.1", 6379)
 PASSWORD = "Corr3ct-horse!"
 CARD = {"number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2099, "cvc": "123"}
 ADDRESS = {"name": "Ada", "line1": "1 Loop Rd", "city": "Cupertino", "postal_code": "95014", "country": "US"}
-PARAMETERS = {"SubnetIds": "subnet-0a1b2c3d", "SecurityGroupIds": "sg-0a1b2c3d"}
 
 
 @functools.cache
@@ -498,8 +498,9 @@ def test_checkout_on_aws_from_the_deployed_template(aws: None, provider: Any, tm
     from systems.ecommerce.app import app
 
     # 1. Synthesize, translate and deploy.
+    network = network_parameters()  # moto's default VPC: the cluster's subnet group needs real subnets
     stack = deploy_on_moto(
-        app, systems_root=SYSTEMS, work_dir=tmp_path / "synth", parameters=PARAMETERS, cache_endpoint=REDIS
+        app, systems_root=SYSTEMS, work_dir=tmp_path / "synth", parameters=network, cache_endpoint=REDIS
     )
     assert stack.result is not None and stack.result.status == "CREATE_COMPLETE"
     assert "Transform" not in stack.result.template  # SAM expanded before CloudFormation saw it
@@ -533,6 +534,18 @@ def test_checkout_on_aws_from_the_deployed_template(aws: None, provider: Any, tm
             environment["STRATUS_CACHE_PRODUCT_CACHE"] = f"redis://{REDIS[0]}:{REDIS[1]}/0"
     # place_order starts the checkout workflow it declares in ``uses``: the template gives it its identity.
     assert environments["place_order"]["STRATUS_WORKFLOW_CHECKOUT"] == machine_arn
+    # The ledger's cluster and the functions using it share the VPC: its subnets, its security groups.
+    subnets, groups = network["SubnetIds"].split(","), network["SecurityGroupIds"].split(",")
+    cluster = client("rds").describe_db_clusters(DBClusterIdentifier="ecommerce-ledger")["DBClusters"][0]
+    assert cluster["DBSubnetGroup"] == "ecommerce-ledger"
+    assert [g["VpcSecurityGroupId"] for g in cluster["VpcSecurityGroups"]] == groups
+    subnet_group = client("rds").describe_db_subnet_groups(DBSubnetGroupName="ecommerce-ledger")["DBSubnetGroups"][0]
+    assert sorted(s["SubnetIdentifier"] for s in subnet_group["Subnets"]) == sorted(subnets)
+    ledger_users = [name for name, environment in environments.items() if "STRATUS_SQL_LEDGER" in environment]
+    assert "authorize_payment" in ledger_users
+    for declared in ledger_users:
+        vpc = lam.get_function_configuration(FunctionName=stack.physical[stack.functions()[declared]])["VpcConfig"]
+        assert (vpc["SubnetIds"], vpc["SecurityGroupIds"]) == (subnets, groups), declared
 
     # What operators put in the secrets: the ledger's cluster answers at the local PostgreSQL (it
     # has no TLS), the provider at its local stand-in.

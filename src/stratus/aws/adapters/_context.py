@@ -1,6 +1,6 @@
-"""What every boto3 adapter needs from the cloud it is bound to: identity, clients, clock.
+"""What every boto3 adapter needs from the cloud it is bound to: identity, clients, credentials, clock.
 
-Adapters are constructed as ``Adapter(resource, cloud)`` and reach AWS only through the three
+Adapters are constructed as ``Adapter(resource, cloud)`` and reach AWS only through the four
 functions below, so they work with :class:`stratus.aws.cloud.AwsCloud` and with any smaller
 object (a test's stand-in) that offers part of its surface:
 
@@ -9,12 +9,18 @@ object (a test's stand-in) that offers part of its surface:
     that method; otherwise the environment variable ``STRATUS_<KIND>_<NAME>[_<SUFFIX>]`` with
     ``KIND`` the resource kind upper-cased and ``NAME`` the declared name upper-cased with every
     character outside ``[A-Z0-9]`` replaced by ``_``. Unset: :class:`stratus.errors.NotBound`.
-``client(service, cloud)``
-    ``cloud.client(service)`` when the cloud has that method; otherwise one cached
-    ``boto3.client(service)`` per (service, region, endpoint), with the region from
-    ``AWS_REGION``/``AWS_DEFAULT_REGION`` (default ``us-east-1``) and the endpoint from
-    ``STRATUS_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL`` when set; S3 clients sign with SigV4
-    (``signature_version="s3v4"``), which presigned URLs need.
+``client(service, cloud, endpoint_url=None, region=None)``
+    ``cloud.client(service)`` when the cloud has that method (``cloud.client(service,
+    endpoint_url=..., region=...)`` when either is given: the cloud must then accept them);
+    otherwise one cached ``boto3.client(service)`` per (service, region, endpoint), with the
+    region from ``AWS_REGION``/``AWS_DEFAULT_REGION`` (default ``us-east-1``) and the endpoint
+    from ``STRATUS_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL`` when set; S3 clients sign with SigV4
+    (``signature_version="s3v4"``), which presigned URLs need. ``endpoint_url``/``region``
+    override those for a service reached at a per-resource address (a WebSocket API's
+    ``@connections`` endpoint, signed for the API's region).
+``credentials(cloud)``
+    ``cloud.credentials()`` when the cloud has that method, else the default boto3 session's:
+    for requests boto3 does not make (OpenSearch's data plane, signed by opensearch-py).
 ``clock(cloud)``
     ``cloud.clock`` when present, else a :class:`stratus.clock.SystemClock`.
 """
@@ -33,7 +39,16 @@ from botocore.exceptions import ClientError
 from stratus.clock import Clock, SystemClock
 from stratus.errors import NotBound, StratusError
 
-__all__ = ["ClientError", "client", "clock", "env_variable", "error_code", "error_message", "physical_id"]
+__all__ = [
+    "ClientError",
+    "client",
+    "clock",
+    "credentials",
+    "env_variable",
+    "error_code",
+    "error_message",
+    "physical_id",
+]
 
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
 _clients: dict[tuple[str, str, str | None], Any] = {}
@@ -61,13 +76,17 @@ def physical_id(resource: Any, cloud: Any, suffix: str = "") -> str:
     return value
 
 
-def client(service: str, cloud: Any) -> Any:
-    """A boto3 client for ``service``: the cloud's own, or one made from the environment."""
+def client(service: str, cloud: Any, *, endpoint_url: str | None = None, region: str | None = None) -> Any:
+    """A boto3 client for ``service``: the cloud's own, or one made from the environment.
+
+    ``endpoint_url`` and ``region`` override the cloud's (or the environment's) for this client.
+    """
     method = getattr(cloud, "client", None)
     if callable(method):
-        return method(service)
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    endpoint = os.environ.get("STRATUS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL") or None
+        overrides = {k: v for k, v in (("endpoint_url", endpoint_url), ("region", region)) if v is not None}
+        return method(service, **overrides)
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    endpoint = endpoint_url or os.environ.get("STRATUS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL") or None
     key = (service, region, endpoint)
     with _lock:
         made = _clients.get(key)
@@ -79,6 +98,16 @@ def client(service: str, cloud: Any) -> Any:
             made = boto3.client(service, region_name=region, endpoint_url=endpoint, config=config)
             _clients[key] = made
         return made
+
+
+def credentials(cloud: Any) -> Any:
+    """The AWS credentials requests are signed with: the cloud's, or the default boto3 session's."""
+    method = getattr(cloud, "credentials", None)
+    if callable(method):
+        return method()
+    import boto3
+
+    return boto3.session.Session().get_credentials()
 
 
 def clock(cloud: Any) -> Clock:

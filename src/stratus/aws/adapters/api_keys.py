@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING, Any
 from stratus.aws.adapters import _context
 from stratus.aws.adapters._context import ClientError
 from stratus.errors import ResourceNotFound, StratusError, Throttled, ValidationError
-from stratus.local.api_keys import period_start
 from stratus.resources.api_keys import (
     ApiKey,
     ApiKeyExists,
@@ -52,6 +51,7 @@ from stratus.resources.api_keys import (
     KeyRejected,
     QuotaExceeded,
     Usage,
+    period_start,
 )
 
 if TYPE_CHECKING:

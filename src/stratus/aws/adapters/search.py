@@ -9,7 +9,8 @@ Connection: the physical identity ``STRATUS_SEARCH_<NAME>`` is the collection (o
 endpoint, ``STRATUS_SEARCH_<NAME>_INDEX`` the index name. Requests are signed with AWS
 SigV4 (opensearch-py's ``RequestsAWSV4SignerAuth``; ``AWSV4SignerAuth`` is its deprecated
 alias) for service ``aoss`` when the host is ``*.aoss.amazonaws.com``, else ``es``, in the
-region named by the host (else the cloud's).
+region named by the host (else the cloud's), with the cloud's credentials
+(``cloud.credentials()``, else the default boto3 session's).
 
 Index layout. The index is created on first use, with ``dynamic: false`` (fields outside
 the mapping are stored and returned, not searchable, as the port says). What is indexed
@@ -400,14 +401,9 @@ class AwsSearch(SearchBackend):
         from opensearchpy import OpenSearch, RequestsAWSV4SignerAuth, RequestsHttpConnection
 
         if credentials is None:
-            make_session = getattr(self.cloud, "_boto_session", None)
-            if callable(make_session):
-                session = make_session()
-            else:
-                import boto3
-
-                session = boto3.session.Session()
-            credentials = session.get_credentials()
+            # opensearch-py sends the requests (boto3 has no client for OpenSearch's data plane): only
+            # the cloud's credentials are needed, for its SigV4 signer.
+            credentials = _context.credentials(self.cloud)
         return OpenSearch(
             hosts=[{"host": host, "port": port}],
             http_auth=RequestsAWSV4SignerAuth(credentials, self.region, self.service),

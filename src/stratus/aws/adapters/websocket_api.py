@@ -7,7 +7,9 @@ wires them); what a function does with the handle — ``post``, ``disconnect``,
 identity: ``STRATUS_WEBSOCKET_API_<NAME>`` = ``https://<api-id>.execute-api.<region>.amazonaws.com/<stage>``.
 
 boto3's ``apigatewaymanagementapi`` client needs that endpoint as its ``endpoint_url`` and
-signs for the API's region, read from the endpoint's host (else the cloud's region). The
+signs for the API's region, read from the endpoint's host (else the cloud's region): it is the
+cloud's client (its session and credentials) with both overridden
+(``cloud.client(service, endpoint_url=..., region=...)``). The
 handle's ``url`` is the one clients connect to: the same address with ``wss://``.
 
 Errors: ``GoneException`` (410, the connection is closed or never existed) is the port's
@@ -81,14 +83,8 @@ class AwsWebSocketApi(WebSocketBackend):
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    import boto3
-
-                    # The cloud's own session when it has one (AwsCloud(session=...) credentials), since
-                    # cloud.client(service) cannot take this client's endpoint.
-                    make_session = getattr(self.cloud, "_boto_session", None)
-                    factory = make_session().client if callable(make_session) else boto3.client
-                    self._client = factory(
-                        "apigatewaymanagementapi", region_name=self.region, endpoint_url=self.endpoint
+                    self._client = _context.client(
+                        "apigatewaymanagementapi", self.cloud, endpoint_url=self.endpoint, region=self.region
                     )
         return self._client
 

@@ -12,6 +12,9 @@ from typing import Any
 from stratus.aws.synth.errors import SynthError
 
 TRANSFORM = "AWS::Serverless-2016-10-31"
+#: Kinds reached over the network inside a VPC (ElastiCache, Aurora through its PostgreSQL endpoint):
+#: a function using one runs in the VPC too, and the template takes the network as parameters.
+VPC_KINDS = frozenset({"cache", "sql"})
 
 
 class Template:
@@ -35,6 +38,23 @@ class Template:
     def parameter(self, name: str, type_: str, description: str) -> dict[str, str]:
         self.parameters.setdefault(name, {"Type": type_, "Description": description})
         return {"Ref": name}
+
+    def subnet_ids(self) -> dict[str, str]:
+        """The ``SubnetIds`` parameter: where the VPC resources (:data:`VPC_KINDS`) and their functions run."""
+        return self.parameter(
+            "SubnetIds",
+            "List<AWS::EC2::Subnet::Id>",
+            "Subnets (in two Availability Zones at least) of the cache, the SQL clusters and the functions using them",
+        )
+
+    def security_group_ids(self) -> dict[str, str]:
+        """The ``SecurityGroupIds`` parameter, shared by the VPC resources and the functions using them."""
+        return self.parameter(
+            "SecurityGroupIds",
+            "List<AWS::EC2::SecurityGroup::Id>",
+            "Security groups of the cache, the SQL clusters and the functions using them; they must admit "
+            "each other on Redis (6379) and PostgreSQL (5432)",
+        )
 
     def output(self, name: str, value: Any, description: str) -> None:
         self.outputs[name] = {"Description": description, "Value": value}

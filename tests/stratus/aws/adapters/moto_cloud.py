@@ -1,7 +1,7 @@
 """A stand-in cloud for running the port suites' ``aws`` parameter on moto, in-process.
 
 ``MotoCloud`` offers what the adapters reach through ``stratus.aws.adapters._context``:
-``physical_id(resource[, suffix])``, ``client(service)`` and ``clock``. A fixture opens
+``physical_id(resource[, suffix])``, ``client(service[, endpoint_url=, region=])`` and ``clock``. A fixture opens
 ``moto_cloud()`` (moto's ``mock_aws`` with dummy credentials), creates each resource in moto
 with the ``create_*`` helpers (which record the physical identity) and binds the handle to
 its adapter with ``cloud.bind(resource, AdapterClass)``.
@@ -32,7 +32,7 @@ _CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
 }
-_CLIENTS: dict[str, Any] = {}
+_CLIENTS: dict[tuple[str, str, str | None], Any] = {}
 
 
 class MotoCloud:
@@ -54,10 +54,11 @@ class MotoCloud:
     def set_id(self, resource: Any, value: str, suffix: str = "") -> None:
         self.ids[(resource.kind, resource.name, suffix)] = value
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, *, endpoint_url: str | None = None, region: str | None = None) -> Any:
         # Clients are made once per test session (making one costs more than most moto calls);
         # moto intercepts them whenever a mock is active.
-        made = _CLIENTS.get(service)
+        key = (service, region or self.region, endpoint_url)
+        made = _CLIENTS.get(key)
         if made is None:
             # moto serves DynamoDB Streams on the regional endpoint only, not the account-based one
             # botocore derives from the stream ARN.
@@ -66,8 +67,8 @@ class MotoCloud:
                 config = Config(account_id_endpoint_mode="disabled")
             elif service == "s3":
                 config = Config(signature_version="s3v4")  # SigV4 presigned URLs, as on AWS today
-            made = boto3.client(service, region_name=self.region, config=config)
-            _CLIENTS[service] = made
+            made = boto3.client(service, region_name=region or self.region, endpoint_url=endpoint_url, config=config)
+            _CLIENTS[key] = made
         return made
 
     def bind(self, resource: Any, adapter: Any) -> Any:

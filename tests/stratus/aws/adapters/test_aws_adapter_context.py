@@ -64,3 +64,42 @@ def test_clock_is_the_clouds_or_the_system_clock() -> None:
     cloud.clock = clock  # type: ignore[attr-defined]
     assert _context.clock(cloud) is clock
     assert isinstance(_context.clock(object()), SystemClock)
+
+
+def test_client_passes_an_endpoint_and_region_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[str, dict[str, Any]]] = []
+
+    class Cloud:
+        def client(self, service: str, **overrides: Any) -> Any:
+            asked.append((service, overrides))
+            return service
+
+    _context.client("sqs", Cloud())
+    _context.client("apigatewaymanagementapi", Cloud(), endpoint_url="https://a1.example/live", region="eu-west-1")
+    assert asked == [
+        ("sqs", {}),  # a cloud whose client takes the service alone still works for every other adapter
+        ("apigatewaymanagementapi", {"endpoint_url": "https://a1.example/live", "region": "eu-west-1"}),
+    ]
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    made = _context.client(
+        "apigatewaymanagementapi", object(), endpoint_url="https://a1.example/live", region="ap-south-1"
+    )
+    assert (made.meta.endpoint_url, made.meta.region_name) == ("https://a1.example/live", "ap-south-1")
+    plain = _context.client("apigatewaymanagementapi", object())
+    assert (plain.meta.endpoint_url, plain.meta.region_name) == ("http://127.0.0.1:4566", "eu-west-3")
+
+
+def test_credentials_are_the_clouds_or_the_default_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = object()
+
+    class Cloud:
+        def credentials(self) -> Any:
+            return token
+
+    assert _context.credentials(Cloud()) is token
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    assert _context.credentials(object()).access_key == "AKIDFROMENV"

@@ -161,6 +161,25 @@ def products(server: FakeServer) -> Iterator[SearchIndex]:
 # -- connection and index ------------------------------------------------------------------------
 
 
+def test_requests_are_signed_with_the_clouds_credentials() -> None:
+    """Without credentials given, the adapter signs with the cloud's (``cloud.credentials()``)."""
+    server = FakeServer()
+    server.on("HEAD", "/shop-products", (200, None))
+    server.on("GET", "/shop-products/_mapping", (200, {"shop-products": {"mappings": _existing_mapping()}}))
+    server.on("GET", "/shop-products/_doc/p1", (404, {"_id": "p1", "found": False}))
+
+    class SigningCloud(Cloud):
+        def credentials(self) -> Credentials:
+            return Credentials("AKIDFROMCLOUD", "not-a-real-secret")
+
+    index = App("shop").search_index("products", fields=FIELDS)
+    index.bind(AwsSearch(index, SigningCloud(AOSS), connection_class=server.connection_class()))
+    assert index.get("p1") is None
+    assert server.sent and all(
+        s.headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDFROMCLOUD/") for s in server.sent
+    )
+
+
 def test_endpoint_names_region_and_service() -> None:
     assert endpoint_parts(AOSS) == ("abc123xyz.us-west-2.aoss.amazonaws.com", 443, True, "us-west-2", "aoss")
     assert endpoint_parts(DOMAIN)[3:] == ("eu-west-1", "es")

@@ -114,8 +114,10 @@ class SpyCloud(MotoCloud):
         super().__init__()
         self.secrets = SecretsSpy(super().client("secretsmanager"))
 
-    def client(self, service: str) -> Any:
-        return self.secrets if service == "secretsmanager" else super().client(service)
+    def client(self, service: str, *, endpoint_url: str | None = None, region: str | None = None) -> Any:
+        if service == "secretsmanager":
+            return self.secrets
+        return super().client(service, endpoint_url=endpoint_url, region=region)
 
 
 @pytest.fixture

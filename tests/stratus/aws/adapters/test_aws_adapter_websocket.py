@@ -141,3 +141,37 @@ def test_bound_through_aws_cloud_from_the_environment(cloud: MotoCloud) -> None:
         ws.post("conn-7", "hello")
         assert ws.url.startswith("wss://a1b2c3d4e5.execute-api.")
     assert apigatewaymanagementapi_backends[ACCOUNT][REGION].connections["conn-7"].data == b"hello"
+
+
+def test_the_management_client_is_the_clouds_at_the_apis_endpoint() -> None:
+    """The client comes from the cloud (its session and credentials), asked for at the API's address."""
+    ws = App("chat").websocket_api("live")
+    asked: list[tuple[str, dict[str, Any]]] = []
+
+    class Cloud:
+        region = "ap-south-1"
+
+        def physical_id(self, resource: Any, suffix: str = "") -> str:
+            return "https://x1.execute-api.eu-west-3.amazonaws.com/live/"
+
+        def client(self, service: str, **overrides: Any) -> Any:
+            asked.append((service, overrides))
+            return "the cloud's client"
+
+    assert AwsWebSocketApi(ws, Cloud()).client == "the cloud's client"
+    endpoint = "https://x1.execute-api.eu-west-3.amazonaws.com/live"
+    assert asked == [("apigatewaymanagementapi", {"endpoint_url": endpoint, "region": "eu-west-3"})]
+
+
+def test_through_aws_cloud_the_client_is_made_with_the_clouds_session() -> None:
+    import boto3
+
+    from stratus.aws.cloud import AwsCloud
+
+    ws = App("chat").websocket_api("live")
+    session = boto3.session.Session(aws_access_key_id="AKIDCLOUD", aws_secret_access_key="x", region_name=REGION)
+    cloud = AwsCloud(environ={"STRATUS_WEBSOCKET_API_LIVE": ENDPOINT}, region="eu-west-1", session=session)
+    backend = AwsWebSocketApi(ws, cloud)
+    assert backend.client is cloud.client("apigatewaymanagementapi", endpoint_url=ENDPOINT, region=REGION)
+    assert (backend.client.meta.endpoint_url, backend.client.meta.region_name) == (ENDPOINT, REGION)
+    assert cloud.client("sqs").meta.region_name == "eu-west-1"  # other clients keep the cloud's region

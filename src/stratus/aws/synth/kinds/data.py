@@ -1,10 +1,14 @@
 """Secrets (Secrets Manager), keys (KMS), SQL (Aurora Serverless v2 PostgreSQL), cache (ElastiCache
 Serverless Redis) and search indexes (OpenSearch Serverless).
 
-The SQL cluster enables the RDS Data API, so functions reach it through IAM without a VPC;
-its credentials are a generated secret attached to the cluster (host and port included).
-The cache lives in a VPC: the template then takes ``SubnetIds`` and ``SecurityGroupIds``
-parameters, shared by the cache and the functions that use it. The OpenSearch Serverless
+The SQL adapter connects to the cluster's PostgreSQL endpoint (see
+:mod:`stratus.aws.adapters.sql`), so the cluster and the cache live in a VPC: the template
+then takes ``SubnetIds`` and ``SecurityGroupIds`` parameters, shared by the cache, the
+cluster (its ``DBSubnetGroup`` and ``VpcSecurityGroupIds``) and the functions that use them
+(their ``VpcConfig``); the security groups must admit each other on 6379 and 5432. The
+cluster's credentials are a generated secret attached to the cluster (host and port
+included) that asks for TLS (``sslmode: require``); the cluster also enables the RDS Data
+API. The OpenSearch Serverless
 collection (with its encryption, network and data-access policies) is synthesized from the
 AWS documentation but has not been deployed by a test: moto does not implement it.
 
@@ -91,11 +95,21 @@ def sql(resource: Any, synth: Synthesizer) -> None:
             "Name": f"{name}-credentials",
             "Description": f"Credentials of the Aurora cluster of {describe(resource)}",
             "GenerateSecretString": {
-                "SecretStringTemplate": json.dumps({"username": "stratus", "dbname": "stratus"}),
+                # The adapter reads sslmode from the secret: Aurora always offers TLS, so plaintext is refused.
+                "SecretStringTemplate": json.dumps({"username": "stratus", "dbname": "stratus", "sslmode": "require"}),
                 "GenerateStringKey": "password",
                 "PasswordLength": 32,
                 "ExcludeCharacters": "\"@/\\'",
             },
+        },
+    )
+    subnet_group = synth.template.add(
+        f"{cid}SubnetGroup",
+        "AWS::RDS::DBSubnetGroup",
+        {
+            "DBSubnetGroupName": name,
+            "DBSubnetGroupDescription": f"Subnets of the Aurora cluster of {describe(resource)}",
+            "SubnetIds": synth.template.subnet_ids(),
         },
     )
     resolve = f"{{{{resolve:secretsmanager:${{{secret_id}}}:SecretString:"
@@ -104,6 +118,8 @@ def sql(resource: Any, synth: Synthesizer) -> None:
         "AWS::RDS::DBCluster",
         {
             "DBClusterIdentifier": name,
+            "DBSubnetGroupName": {"Ref": subnet_group},
+            "VpcSecurityGroupIds": synth.template.security_group_ids(),
             "Engine": "aurora-postgresql",
             "EngineVersion": "17.9",
             "DatabaseName": "stratus",
@@ -137,12 +153,8 @@ def cache(resource: Any, synth: Synthesizer) -> None:
             "ServerlessCacheName": check_name("cache", physical_name(resource), describe(resource)),
             "Engine": "redis",
             "MajorEngineVersion": "7",
-            "SubnetIds": synth.template.parameter(
-                "SubnetIds", "List<AWS::EC2::Subnet::Id>", "Subnets of the cache and the functions using it"
-            ),
-            "SecurityGroupIds": synth.template.parameter(
-                "SecurityGroupIds", "List<AWS::EC2::SecurityGroup::Id>", "Security groups of the cache"
-            ),
+            "SubnetIds": synth.template.subnet_ids(),
+            "SecurityGroupIds": synth.template.security_group_ids(),
         },
     )
 

@@ -17,6 +17,7 @@ from stratus.aws.iam import function_policy
 from stratus.aws.synth.errors import SynthError
 from stratus.aws.synth.names import arn, check_name, describe, logical_id, physical_name, ref, resource_id
 from stratus.aws.synth.synthesizer import ALIAS, Synthesizer, generator
+from stratus.aws.synth.template import VPC_KINDS
 
 HANDLER = "stratus.aws.entrypoint.handler"
 RUNTIME = "python3.11"
@@ -260,7 +261,8 @@ def function(resource: Any, synth: Synthesizer) -> None:
             ],
         },
     )
-    uses_cache = any(r.kind == "cache" for r in usage.resources)
+    # A function using the cache or an SQL cluster reaches it inside their VPC.
+    in_vpc = any(r.kind in VPC_KINDS for r in usage.resources)
     release = synth.release(resource)
     properties: dict[str, Any] = {
         "FunctionName": name,
@@ -278,15 +280,8 @@ def function(resource: Any, synth: Synthesizer) -> None:
         "Events": _events(resource, synth) or None,
         "EventInvokeConfig": _invoke_config(resource),
         "VpcConfig": (
-            {
-                "SubnetIds": synth.template.parameter(
-                    "SubnetIds", "List<AWS::EC2::Subnet::Id>", "Subnets of the cache and the functions using it"
-                ),
-                "SecurityGroupIds": synth.template.parameter(
-                    "SecurityGroupIds", "List<AWS::EC2::SecurityGroup::Id>", "Security groups of the cache"
-                ),
-            }
-            if uses_cache
+            {"SubnetIds": synth.template.subnet_ids(), "SecurityGroupIds": synth.template.security_group_ids()}
+            if in_vpc
             else None
         ),
     }

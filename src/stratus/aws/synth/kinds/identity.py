@@ -9,6 +9,7 @@ only through OAuth flows).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from stratus.aws.iam import allow
@@ -16,6 +17,14 @@ from stratus.aws.synth.names import check_name, describe, logical_id, physical_n
 from stratus.aws.synth.synthesizer import Synthesizer, generator
 
 _TYPES = {"string": "String", "number": "Number", "boolean": "Boolean", "datetime": "DateTime"}
+#: Where a forgotten-password code goes: the verified email, else the verified phone number (as the
+#: local pool does). Without it Cognito prefers the phone (SMS) and falls back to the email.
+ACCOUNT_RECOVERY: dict[str, Any] = {
+    "RecoveryMechanisms": [
+        {"Name": "verified_email", "Priority": 1},
+        {"Name": "verified_phone_number", "Priority": 2},
+    ]
+}
 
 
 @generator("user_pool")
@@ -40,6 +49,7 @@ def user_pool(resource: Any, synth: Synthesizer) -> None:
             "UsernameAttributes": list(resource.username_attributes) or None,
             "AutoVerifiedAttributes": ["email"] if "email" in resource.username_attributes else None,
             "MfaConfiguration": "OFF",
+            "AccountRecoverySetting": copy.deepcopy(ACCOUNT_RECOVERY),
             "LambdaConfig": (
                 {"PreSignUp": {"Fn::GetAtt": [f"{pid}AutoConfirm", "Arn"]}} if resource.auto_confirm else None
             ),
