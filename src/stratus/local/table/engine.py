@@ -102,6 +102,9 @@ MIGRATIONS = [
 ]
 
 
+#: WAL pages between automatic checkpoints (at most ~32 MB of WAL with 4 KB pages).
+CHECKPOINT_PAGES = 8192
+
 #: The stored item of a ``tbl_items t`` row, wherever it lives.
 ITEM = "coalesce(t.item, (SELECT b.item FROM tbl_blobs b WHERE b.id = t.blob))"
 
@@ -129,6 +132,12 @@ class TableEngine:
         # One process owns the state folder: holding SQLite's lock for the connection's life
         # saves the file-lock system calls of every transaction (a third of a put's cost).
         db.connection.execute("PRAGMA locking_mode=EXCLUSIVE")
+        # A checkpoint copies the pages changed since the last one into the database file and syncs
+        # both files; most of its cost is per checkpoint (the syncs), and a hot table rewrites the same
+        # few pages. At SQLite's default of 1,000 WAL pages (about 1,000 single-item writes) checkpoints
+        # cost each write 10-35 µs on average on the project machine's disk; every 8,192 pages, ~5 µs.
+        # Commits still never wait for a sync (synchronous=NORMAL): as durable against kill -9 as before.
+        db.connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         db.migrate("tables", MIGRATIONS)
         with db.transaction() as conn:
             for trigger in TRIGGERS:

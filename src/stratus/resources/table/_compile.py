@@ -6,6 +6,13 @@ builder objects (``Attr("n").gt(1)``) or as DynamoDB expression strings with
 expressions, so they are parsed without the per-expression unused check and checked
 together afterwards, as DynamoDB does. Key conditions are checked against the key
 schema they query (attribute names, then types).
+
+Writes with expression text (an update and its condition, or a condition alone) are the
+hot path of most systems, and a system sends the same few texts again and again with new
+values. Everything the texts and the names decide (the parses, the names check, the
+unused-names check, the key-attribute check) is done once and kept in a :class:`_Plan`
+keyed by the texts and the names; a call then only checks and binds its values, in the
+order the full path checks them, so the errors are the same.
 """
 
 from __future__ import annotations
@@ -15,18 +22,23 @@ from typing import TYPE_CHECKING, Any
 
 from stratus.errors import ValidationError
 from stratus.resources.table.expressions import (
+    Bound,
     Condition,
     KeyCondition,
     Operand,
     Projection,
     Update,
     check_unused,
+    condition_parser,
     parse_condition,
     parse_filter,
     parse_key_condition,
     parse_projection,
     parse_update,
+    updates,
 )
+from stratus.resources.table.expressions.messages import undefined_value, unused
+from stratus.resources.table.expressions.parser import check_names, check_text, check_values
 from stratus.resources.table.values import type_of
 
 if TYPE_CHECKING:
@@ -87,8 +99,125 @@ def _finish(names: Any, values: Any, *expressions: Any) -> None:
     check_unused(names, values, *parsed)
 
 
+_CONDITION = "ConditionExpression"
+_UPDATE = "UpdateExpression"
+#: Plans kept at most; the cache is emptied when full (systems use a few dozen texts).
+MAX_PLANS = 1024
+
+#: A parse: the tree (a condition node, or an update's actions), the names it used, its values in order of use.
+_Parse = tuple[Any, frozenset[str], tuple[str, ...]]
+
+
+class _Plan:
+    """The parses of a request's expression texts with the checks that need no value already passed."""
+
+    __slots__ = ("condition", "condition_values", "update", "update_values", "values_used")
+
+    def __init__(self, update: _Parse | None, condition: _Parse | None) -> None:
+        self.update = update
+        self.condition = condition
+        self.update_values = frozenset(update[2]) if update else frozenset()
+        self.condition_values = frozenset(condition[2]) if condition else frozenset()
+        self.values_used = self.update_values | self.condition_values
+
+
+_plans: dict[tuple[Any, ...], _Plan] = {}
+
+
+def _plan_key(
+    update: str | None, condition: str | None, names: Any, key_names: tuple[str, ...]
+) -> tuple[Any, ...] | None:
+    """The cache key of a request's texts and names, or None when they cannot be one (the full path decides)."""
+    if names is None:
+        named: tuple[tuple[Any, Any], ...] | None = None
+    elif type(names) is dict:
+        named = tuple(names.items())
+    else:
+        return None
+    key = (update, condition, named, key_names)
+    try:
+        hash(key)
+    except TypeError:  # e.g. a list among the names: the full path refuses it
+        return None
+    return key
+
+
+def _make_plan(update: str | None, condition: str | None, names: Any, key_names: tuple[str, ...]) -> _Plan | None:
+    """A plan, or None when the texts or names fail a check (the full path then raises it, in its order)."""
+    try:
+        checked = check_names(names)
+        ordered = tuple(sorted(checked.items()))
+        parsed_update = None
+        if update is not None:
+            check_text(update, _UPDATE)
+            parsed_update = updates._parse(update, ordered)
+        parsed_condition = None
+        if condition is not None:
+            check_text(condition, _CONDITION)
+            parsed_condition = condition_parser._parse(condition, _CONDITION, ordered)
+    except ValidationError:
+        return None
+    names_used: frozenset[str] = frozenset()
+    for parsed in (parsed_update, parsed_condition):
+        if parsed is not None:
+            names_used |= parsed[1]
+    if set(checked) - names_used:
+        return None
+    if parsed_update is not None and any(action.path.name in key_names for action in parsed_update[0]):
+        return None
+    return _Plan(parsed_update, parsed_condition)
+
+
+def _planned(update: str | None, condition: str | None, names: Any, key_names: tuple[str, ...]) -> _Plan | None:
+    key = _plan_key(update, condition, names, key_names)
+    if key is None:
+        return None
+    plan = _plans.get(key)
+    if plan is None:
+        plan = _make_plan(update, condition, names, key_names)
+        if plan is not None:
+            if len(_plans) >= MAX_PLANS:
+                _plans.clear()
+            _plans[key] = plan
+    return plan
+
+
+def _bind(plan: _Plan, values: Any) -> tuple[Update | None, Bound | None]:
+    """Check and bind a call's values to a plan: the checks of the full path that need values, in its order."""
+    bound = check_values(values)
+    update = None
+    if plan.update is not None:
+        actions, names_used, values_used = plan.update
+        for name in values_used:
+            if name not in bound:
+                raise undefined_value(_UPDATE, name)
+        for action in actions:
+            action.check(bound, _UPDATE)
+        update = Update.__new__(Update)
+        update.actions = actions
+        update.values = bound
+        update.names_used = names_used
+        update.values_used = plan.update_values
+    condition = None
+    if plan.condition is not None:
+        node, names_used, values_used = plan.condition
+        for name in values_used:
+            if name not in bound:
+                raise undefined_value(_CONDITION, name)
+        node.check(bound, _CONDITION)
+        condition = Bound(node, bound, names_used, plan.condition_values)
+    extra = bound.keys() - plan.values_used
+    if extra:
+        raise unused("ExpressionAttributeValues", extra)
+    return update, condition
+
+
 def condition_only(condition: Any, names: Any, values: Any) -> Any:
     """A ConditionExpression alone (put, delete, condition checks)."""
+    if type(condition) is str:
+        plan = _planned(None, condition, names, ())
+        if plan is not None:
+            return _bind(plan, values)[1]
     result = _condition(condition, names, values, "ConditionExpression")
     _finish(names, values, result)
     return result
@@ -112,6 +241,13 @@ def update_and_condition(
     key_names: tuple[str, ...],
 ) -> tuple[Update, Any]:
     """The update (from text, an Update, or the set/remove/add/delete shorthands) and its condition."""
+    plain = set is None and remove is None and add is None and delete is None
+    if plain and type(update) is str and (condition is None or type(condition) is str):
+        plan = _planned(update, condition, names, key_names)
+        if plan is not None:
+            parsed_update, bound_condition = _bind(plan, values)
+            assert parsed_update is not None
+            return parsed_update, bound_condition
     shorthand = any(x is not None for x in (set, remove, add, delete))
     if update is not None and shorthand:
         raise ValidationError("pass either an update (expression or Update) or set=/remove=/add=/delete=, not both")

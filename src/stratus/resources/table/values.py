@@ -87,16 +87,20 @@ def validate_number(value: int | Decimal, *, path: str = "") -> Decimal:
         return normal
 
 
+# The context's own methods compute exactly as ``localcontext(_EXACT)`` would, without entering
+# and leaving a context on every atomic counter (its flags are never read; its traps are the defaults).
+_exact_add = _EXACT.add
+_exact_subtract = _EXACT.subtract
+
+
 def add_numbers(a: Decimal | int, b: Decimal | int) -> Decimal:
     """``a + b`` computed exactly, then checked as a stored number would be."""
-    with decimal.localcontext(_EXACT):
-        return validate_number(Decimal(a) + Decimal(b))
+    return validate_number(_exact_add(Decimal(a), Decimal(b)))
 
 
 def subtract_numbers(a: Decimal | int, b: Decimal | int) -> Decimal:
     """``a - b`` computed exactly, then checked as a stored number would be."""
-    with decimal.localcontext(_EXACT):
-        return validate_number(Decimal(a) - Decimal(b))
+    return validate_number(_exact_subtract(Decimal(a), Decimal(b)))
 
 
 def validate_value(value: Any, *, path: str, _depth: int = 0) -> Any:

@@ -145,7 +145,7 @@ class Path:
                     current = current[element]
                 else:
                     return MISSING
-            elif isinstance(current, Mapping) and element in current:
+            elif (type(current) is dict or isinstance(current, Mapping)) and element in current:
                 current = current[element]
             else:
                 return MISSING

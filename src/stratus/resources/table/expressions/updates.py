@@ -18,6 +18,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -92,7 +93,13 @@ class Action:
                 )
 
 
+#: Immutable attribute values: copying an item copies everything else.
+_IMMUTABLE = frozenset({str, Decimal, bytes, bool, int, type(None)})
+
+
 def _copy(value: Any) -> Any:
+    if type(value) in _IMMUTABLE:
+        return value
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -206,20 +213,27 @@ class Update:
         """
         before: Mapping[str, Any] = dict(key) if item is None else item
         values = self.values
-        after: dict[str, Any] = _copy(dict(before))
-        sets = [(a, a.operand.update_value(before, values)) for a in self.actions if a.section == "SET" and a.operand]
+        after: dict[str, Any] = {name: _copy(value) for name, value in before.items()}
+        actions = self.actions
+        sets = [(a, a.operand.update_value(before, values)) for a in actions if a.section == "SET" and a.operand]
         for action, value in sets:
-            _assign(after, action.path, _copy(value))
-        removes = [a.path for a in self.actions if a.section == "REMOVE"]
+            elements = action.path.elements
+            if len(elements) == 1:  # a top-level attribute: always writable
+                after[elements[0]] = _copy(value)  # type: ignore[index]
+            else:
+                _assign(after, action.path, _copy(value))
+        if len(sets) == len(actions):
+            return after
+        removes = [a.path for a in actions if a.section == "REMOVE"]
         # Indexes refer to the list as it was: remove from the end so earlier ones stay valid.
         for path in sorted(removes, key=lambda p: p.elements, reverse=True):
             _remove(after, path)
         # Sections apply in a fixed order (SET, REMOVE, ADD, DELETE) whatever order they were written in.
-        for action in self.actions:
+        for action in actions:
             if action.section == "ADD":
                 assert action.operand is not None
                 self._add(after, action.path, action.operand.update_value(before, values))
-        for action in self.actions:
+        for action in actions:
             if action.section == "DELETE":
                 assert action.operand is not None
                 self._delete(after, action.path, action.operand.update_value(before, values))
