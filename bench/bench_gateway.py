@@ -149,6 +149,9 @@ class _Server:
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> int:
+        from stratus.local.gateway import settle_garbage_collector
+
+        settle_garbage_collector()  # as `stratus up` does before serving
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started and time.monotonic() < deadline:

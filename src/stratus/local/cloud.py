@@ -130,11 +130,11 @@ class LocalCloud:
         """True while pumps run on background threads (``start``), False under ``settle`` or before start."""
         return self._runner is not None
 
-    def wake(self) -> None:
-        """New work may be due: let running pumps look now rather than at their next tick."""
+    def wake(self, pump: Pump | None = None) -> None:
+        """New work may be due for ``pump`` (for every pump, if None): let it look now, not at its next tick."""
         runner = self._runner
         if runner is not None:
-            runner.wake()
+            runner.wake(pump)
 
     def start(self) -> None:
         """Run the apps' startup hooks, then every pump on a background thread (what `stratus up` does)."""

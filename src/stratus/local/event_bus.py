@@ -328,7 +328,7 @@ class LocalEventBus(EventBusBackend):
             with self.engine.db.transaction() as conn:
                 for event in events:
                     self._route(conn, event, now, only_rules=None, archive=True)
-            self.cloud.wake()
+            self.cloud.wake(self.engine)
         failed = sum(1 for r in results if r.error_code)
         return PutEventsResult(failed, results)
 
@@ -337,7 +337,7 @@ class LocalEventBus(EventBusBackend):
         now = self.cloud.clock.now()
         with self.engine.db.transaction() as conn:
             self._route(conn, event, now, only_rules=None, archive=True)
-        self.cloud.wake()
+        self.cloud.wake(self.engine)
 
     def _envelope(self, entry: Any, now: float) -> tuple[dict[str, Any] | None, PutEventsResultEntry | None]:
         def fail(code: str, message: str) -> tuple[None, PutEventsResultEntry]:
@@ -451,5 +451,5 @@ class LocalEventBus(EventBusBackend):
                 event = json.loads(text)
                 event["replay-name"] = replay_name
                 self._route(conn, event, now, only_rules=set(rules) if rules else None, archive=False)
-        self.cloud.wake()
+        self.cloud.wake(self.engine)
         return replay_name

@@ -374,7 +374,7 @@ class FunctionEngine:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (request_id, function.qualified_name, payload, now, now, trace_id),
             )
-        self.cloud.wake()
+        self.cloud.wake(self.pump)
         return request_id
 
     def close(self) -> None:

@@ -41,35 +41,60 @@ class Pump(Protocol):
         ...
 
 
+class _Signal:
+    """One pump thread's wake-up: a generation counter under a condition of its own."""
+
+    __slots__ = ("condition", "generation")
+
+    def __init__(self) -> None:
+        self.condition = threading.Condition()
+        self.generation = 0
+
+    def set(self) -> None:
+        with self.condition:
+            self.generation += 1
+            self.condition.notify()
+
+
 class PumpRunner:
-    """Runs each registered pump on its own daemon thread until stopped."""
+    """Runs each registered pump on its own daemon thread until stopped.
+
+    Each thread sleeps on a signal of its own, so work for one pump (a message on its queue,
+    a record on its stream) wakes that pump's thread only: waking every thread on every write
+    made each one run a round for nothing, which cost more than the work itself.
+    """
 
     #: Longest real sleep between checks, so missed wake-ups cost at most this much latency.
     MAX_IDLE_SLEEP = 0.5
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self._wake = threading.Condition()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._generation = 0
+        self._signals: dict[int, _Signal] = {}
 
-    def wake(self) -> None:
-        """Tell every pump thread that new work may have arrived."""
-        with self._wake:
-            self._generation += 1
-            self._wake.notify_all()
+    def wake(self, pump: Pump | None = None) -> None:
+        """Tell ``pump``'s thread (every pump thread, if None) that new work may have arrived."""
+        if pump is not None:
+            signal = self._signals.get(id(pump))
+            if signal is not None:
+                signal.set()
+            return
+        for signal in list(self._signals.values()):
+            signal.set()
 
     def start(self, pumps: list[Pump]) -> None:
         for pump in pumps:
-            thread = threading.Thread(target=self._loop, args=(pump,), name=f"pump-{pump.name}", daemon=True)
+            signal = self._signals.setdefault(id(pump), _Signal())
+            thread = threading.Thread(target=self._loop, args=(pump, signal), name=f"pump-{pump.name}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
-    def _loop(self, pump: Pump) -> None:
+    def _loop(self, pump: Pump, signal: _Signal) -> None:
+        condition = signal.condition
         while not self._stopping.is_set():
-            with self._wake:
-                seen = self._generation
+            with condition:
+                seen = signal.generation
             try:
                 result = pump.pump()
             except Exception:  # a pump must never die: log and retry after a pause
@@ -80,9 +105,9 @@ class PumpRunner:
             delay = self.MAX_IDLE_SLEEP
             if result.next_due is not None:
                 delay = max(0.0, min(delay, result.next_due - self.clock.now()))
-            with self._wake:
-                if self._generation == seen and not self._stopping.is_set():
-                    self._wake.wait(delay if not isinstance(self.clock, VirtualClock) else min(delay, 0.01))
+            with condition:
+                if signal.generation == seen and not self._stopping.is_set():
+                    condition.wait(delay if not isinstance(self.clock, VirtualClock) else min(delay, 0.01))
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()

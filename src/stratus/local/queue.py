@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import os
 import random
 import threading
 import uuid
@@ -55,6 +54,7 @@ if TYPE_CHECKING:
     import sqlite3
 
     from stratus.local.cloud import LocalCloud
+    from stratus.local.storage import Database
 
 log = logging.getLogger("stratus.queue")
 
@@ -125,6 +125,7 @@ _COLUMNS = (
 #: FIFO sequence numbers are this plus the row's seq: large, increasing, never consecutive across queues.
 _SEQUENCE_BASE = 18_000_000_000_000_000_000
 _TRIM_EVERY = 60.0
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 #: Private, so that a program seeding the global generator does not make message ids repeat.
 _random = random.Random()
 
@@ -137,6 +138,7 @@ class _Engine:
         self.clock = cloud.clock
         self.db = cloud.storage.database("queues")
         self.db.migrate("queue", _SCHEMA)
+        checkpoint_rarely(self.db)
         self.changed = threading.Condition()
         self.version = 0
         self.listeners: dict[str, list[Callable[[], None]]] = {}
@@ -260,13 +262,22 @@ class LocalQueue(QueueBackend):
         return results
 
     def _standard_rows(
-        self, messages: list[OutgoingMessage], now: float, rows: list[tuple[Any, ...]]
+        self,
+        messages: list[OutgoingMessage],
+        now: float,
+        rows: list[tuple[Any, ...]],
+        packed: dict[int, bytes] | None = None,
     ) -> list[SendResult]:
-        """Append the rows of a standard queue's messages to ``rows``; the results the send reports."""
+        """Append the rows of a standard queue's messages to ``rows``; the results the send reports.
+
+        ``packed``: attributes already packed during the caller's call, by ``id`` of their dict (a
+        fan-out hands the messages of several queues one attributes dict: it is packed once).
+        """
         q = self.resource
         name, expires = self.name, now + q.retention
         results = []
-        packed: dict[int, bytes] = {}  # fan-out hands several messages one attributes dict: pack it once
+        if packed is None:
+            packed = {}
         for m in messages:
             message_id = _message_id()
             attributes = None
@@ -337,42 +348,47 @@ class LocalQueue(QueueBackend):
         now = self.clock.now()
         timeout = q.visibility_timeout if visibility_timeout is None else visibility_timeout
         dead_letter = q.dead_letter
-        taken: list[tuple[Any, ...]] = []
-        tokens: list[str] = []
-        seen: set[int] = set()
-        moved = False
         if dead_letter is None and not q.fifo:
             return self._receive_standard(max_messages, now, timeout, attribute_names, message_attribute_names)
+        taken: list[Any] = []
+        seen: set[int] = set()
+        moved = False
         with self.db.transaction() as conn:
             self._trim(conn, now)
             while len(taken) < max_messages:
-                rows = [r for r in self._candidates(conn, now, max_messages - len(taken)) if r[0] not in seen]
-                if not rows:
+                keys = [k for k in self._candidates(conn, now, max_messages - len(taken)) if k[0] not in seen]
+                if not keys:
                     break
                 fresh = []
-                for row in rows:
-                    if dead_letter is not None and row[9] >= dead_letter.max_receive_count:
-                        self._dead_letter(conn, row[0], now)
+                for seq, count in keys:
+                    if dead_letter is not None and count >= dead_letter.max_receive_count:
+                        self._dead_letter(conn, seq, now)
                         moved = True
                     else:
-                        fresh.append(row)
-                fresh_tokens = [os.urandom(8).hex() for _ in fresh]
+                        fresh.append(seq)
                 if fresh:
-                    conn.executemany(
+                    # Lock the fresh candidates and read them back in one statement, in the order chosen.
+                    order = {seq: i for i, seq in enumerate(fresh)}
+                    rows = conn.execute(
                         "UPDATE messages SET receive_count = receive_count + 1, first_received_at = "
-                        "COALESCE(first_received_at, ?), received_at = ?, visible_at = ?, receipt = ? WHERE seq = ?",
-                        [(now, now, now + timeout, t, row[0]) for row, t in zip(fresh, fresh_tokens, strict=True)],
-                    )
-                taken += fresh
-                seen.update(row[0] for row in rows)
-                tokens += fresh_tokens
-                if len(fresh) == len(rows):
+                        "COALESCE(first_received_at, ?), received_at = ?, visible_at = ?, "
+                        f"receipt = lower(hex(randomblob(8))) WHERE seq IN ({','.join('?' * len(fresh))}) "
+                        f"RETURNING {_COLUMNS}, receipt",
+                        (now, now, now + timeout, *fresh),
+                    ).fetchall()
+                    rows.sort(key=lambda row: order[row[0]])
+                    taken += rows
+                seen.update(k[0] for k in keys)
+                if len(fresh) == len(keys):
                     break  # nothing moved: the candidates were all there was (or enough)
         if moved and dead_letter is not None:
             self.engine.notify(dead_letter.queue.qualified_name)
+        # RETURNING shows the rows after the update: their receive counts already count this receive.
         return [
-            self._message(row, self._handle(row[0], token), attribute_names, message_attribute_names, now, True)
-            for row, token in zip(taken, tokens, strict=True)
+            self._message(
+                row, self._handle(row[0], row[13]), attribute_names, message_attribute_names, now, True, counted=True
+            )
+            for row in taken
         ]
 
     def _receive_standard(
@@ -398,10 +414,9 @@ class LocalQueue(QueueBackend):
 
     def _received(self, rows: list[Any], now: float, names: frozenset[str], wanted: frozenset[str]) -> list[Message]:
         rows.sort()
-        # RETURNING shows the row after the update; _message expects the receive count before it.
+        # RETURNING shows the row after the update: the receive count already counts this receive.
         return [
-            self._message((*row[:9], row[9] - 1, *row[10:13]), self._handle(row[0], row[13]), names, wanted, now, True)
-            for row in rows
+            self._message(row, self._handle(row[0], row[13]), names, wanted, now, True, counted=True) for row in rows
         ]
 
     def delete_and_receive(self, receipt_handles: list[str], max_messages: int) -> list[Message] | None:
@@ -429,10 +444,11 @@ class LocalQueue(QueueBackend):
             rows = self._take_standard(conn, max_messages, now, q.visibility_timeout)
         return self._received(rows, now, everything, everything)
 
-    def _candidates(self, conn: sqlite3.Connection, now: float, limit: int) -> list[tuple[Any, ...]]:
+    def _candidates(self, conn: sqlite3.Connection, now: float, limit: int) -> list[tuple[int, int]]:
+        """``(seq, receive count)`` of the next messages to receive, in the order they are handed out."""
         if not self.resource.fifo:
             return conn.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE queue = ? AND visible_at <= ? AND expires_at > ? "
+                "SELECT seq, receive_count FROM messages WHERE queue = ? AND visible_at <= ? AND expires_at > ? "
                 "ORDER BY visible_at, seq LIMIT ?",
                 (self.name, now, now, limit),
             ).fetchall()
@@ -444,20 +460,17 @@ class LocalQueue(QueueBackend):
             (self.name, now),
         ).fetchall()
         blocked: set[str | None] = {group for _, group, visible_at, count in rows if visible_at > now and count > 0}
-        chosen: list[int] = []
-        for seq, group, visible_at, _ in rows:
+        chosen: list[tuple[int, int]] = []
+        for seq, group, visible_at, count in rows:
             if group in blocked:
                 continue
             if visible_at > now:
                 blocked.add(group)
                 continue
-            chosen.append(seq)
+            chosen.append((seq, count))
             if len(chosen) >= limit:
                 break
-        if not chosen:
-            return []
-        marks = ",".join("?" * len(chosen))
-        return conn.execute(f"SELECT {_COLUMNS} FROM messages WHERE seq IN ({marks}) ORDER BY seq", chosen).fetchall()
+        return chosen
 
     def _dead_letter(self, conn: sqlite3.Connection, seq: int, now: float) -> None:
         q = self.resource
@@ -483,27 +496,51 @@ class LocalQueue(QueueBackend):
         wanted: frozenset[str],
         now: float,
         received: bool,
+        *,
+        counted: bool = False,
     ) -> Message:
-        seq, message_id, body, packed, md5_body, md5_attrs, group, dedup, sent_at, count, first, source, trace = row
-        everything = "All" in names
+        """The message of a row (its first 13 columns, ``_COLUMNS``); ``received``: by the receive at ``now``,
+        whose increment of the receive count ``counted`` says the row already shows."""
+        seq, message_id, body, packed, md5_body, md5_attrs, group, dedup, sent_at = row[:9]
+        count, first, source, trace = row[9:13]
+        if received and not counted:
+            count += 1
+        if first is None and received:
+            first = now
         attributes: dict[str, str] = {}
+        if "All" in names:  # the usual request: every system attribute, in SQS's order
+            attributes["SenderId"] = str(self.cloud.account_id)
+            if trace is not None:
+                attributes["AWSTraceHeader"] = str(trace)
+            attributes["SentTimestamp"] = str(int(sent_at * 1000))
+            attributes["ApproximateReceiveCount"] = str(count)
+            if first is not None:
+                attributes["ApproximateFirstReceiveTimestamp"] = str(int(first * 1000))
+            if group is not None:
+                attributes["MessageGroupId"] = str(group)
+            if self.resource.fifo:
+                if dedup is not None:
+                    attributes["MessageDeduplicationId"] = str(dedup)
+                attributes["SequenceNumber"] = str(_SEQUENCE_BASE + seq)
+            if source is not None:
+                attributes["DeadLetterQueueSourceArn"] = self.cloud.arn("sqs", source)
+        elif names:
 
-        def put(name: str, value: Any) -> None:
-            if value is not None and (everything or name in names):
-                attributes[name] = str(value)
+            def put(name: str, value: Any) -> None:
+                if value is not None and name in names:
+                    attributes[name] = str(value)
 
-        put("SenderId", self.cloud.account_id)
-        put("AWSTraceHeader", trace)
-        put("SentTimestamp", int(sent_at * 1000))
-        put("ApproximateReceiveCount", count + 1 if received else count)
-        first_ms = first if first is not None else (now if received else None)
-        put("ApproximateFirstReceiveTimestamp", int(first_ms * 1000) if first_ms is not None else None)
-        put("MessageGroupId", group)
-        if self.resource.fifo:
-            put("MessageDeduplicationId", dedup)
-            put("SequenceNumber", _SEQUENCE_BASE + seq)
-        if source is not None:
-            put("DeadLetterQueueSourceArn", self.cloud.arn("sqs", source))
+            put("SenderId", self.cloud.account_id)
+            put("AWSTraceHeader", trace)
+            put("SentTimestamp", int(sent_at * 1000))
+            put("ApproximateReceiveCount", count)
+            put("ApproximateFirstReceiveTimestamp", int(first * 1000) if first is not None else None)
+            put("MessageGroupId", group)
+            if self.resource.fifo:
+                put("MessageDeduplicationId", dedup)
+                put("SequenceNumber", _SEQUENCE_BASE + seq)
+            if source is not None:
+                put("DeadLetterQueueSourceArn", self.cloud.arn("sqs", source))
         message_attributes: dict[str, MessageAttribute] = {}
         md5 = None
         if packed is not None and wanted:
@@ -530,8 +567,8 @@ class LocalQueue(QueueBackend):
         return base64.urlsafe_b64encode(f"{self.name}\n{seq}\n{token}".encode()).decode()
 
     def _parse(self, handle: str) -> tuple[int, str]:
-        try:
-            queue, seq, token = base64.urlsafe_b64decode(handle.encode()).decode().split("\n")
+        try:  # base64.urlsafe_b64decode, without its layers of Python
+            queue, seq, token = binascii.a2b_base64(handle.encode().translate(_FROM_URLSAFE)).decode().split("\n")
             number = int(seq)
         except (ValueError, binascii.Error, UnicodeError):
             raise _invalid_handle(handle) from None
@@ -564,14 +601,16 @@ class LocalQueue(QueueBackend):
                 except StratusError as error:
                     outcomes.append(error)
                     continue
-                row = conn.execute(
-                    "SELECT receipt, visible_at FROM messages WHERE seq = ? AND queue = ?", (seq, self.name)
-                ).fetchone()
-                if row is None:
-                    outcomes.append(None)  # already deleted: SQS reports success
-                elif row[0] == token and row[1] > now:
-                    conn.execute("DELETE FROM messages WHERE seq = ?", (seq,))
+                if conn.execute(
+                    "DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ? AND visible_at > ?",
+                    (seq, self.name, token, now),
+                ).rowcount:
                     outcomes.append(None)
+                elif (
+                    conn.execute("SELECT 1 FROM messages WHERE seq = ? AND queue = ?", (seq, self.name)).fetchone()
+                    is None
+                ):
+                    outcomes.append(None)  # already deleted: SQS reports success
                 else:  # FIFO: a handle is valid only while its receive's visibility timeout lasts
                     outcomes.append(_expired(handle))
         return outcomes
@@ -787,18 +826,20 @@ def send_many(
     if not groups:
         return []
     db = groups[0][0].db
-    if any(backend.db is not db for backend, _ in groups):
-        raise ValueError("send_many: every queue must share one database")
+    for backend, _ in groups:
+        if backend.db is not db:
+            raise ValueError("send_many: every queue must share one database")
     outcomes: list[list[SendResult] | Exception] = []
     try:
         with db.transaction() as conn:
             now = groups[0][0].clock.now()
             rows: list[tuple[Any, ...]] = []  # every standard queue's messages: one statement
+            packed: dict[int, bytes] = {}
             for backend, messages in groups:
                 if backend.resource.fifo:
                     outcomes.append(backend._insert(conn, messages, now))
                 else:
-                    outcomes.append(backend._standard_rows(messages, now, rows))
+                    outcomes.append(backend._standard_rows(messages, now, rows, packed))
             if rows:
                 conn.executemany(_INSERT, rows)
     except Exception:
@@ -814,6 +855,27 @@ def send_many(
     engine = groups[0][0].engine
     engine.notify(*dict.fromkeys(b.name for (b, _), o in zip(groups, outcomes, strict=True) if isinstance(o, list)))
     return outcomes
+
+
+#: WAL pages between automatic checkpoints of the event databases (SQLite's default is 1,000).
+CHECKPOINT_PAGES = 2000
+
+
+def checkpoint_rarely(db: Database) -> None:
+    """Checkpoint ``db``'s WAL every :data:`CHECKPOINT_PAGES` pages instead of every 1,000.
+
+    A checkpoint runs inside the commit that crosses the threshold and fsyncs twice (WAL, then
+    database file: from ~0.1 ms on the project's idle virtual disk to ~4 ms while other work
+    writes), and a queue round trip or a topic fan-out writes 6 to 8 pages, so by default about
+    one operation in 150 waited for both. Doubling the interval halves that. The interval does not
+    grow for free: the same few pages are rewritten over and over, and appending a page to the
+    WAL walks that page's earlier copies in SQLite's WAL index, so CPU per commit grows with the
+    WAL's length (measured on a queue round trip: +2 % at 2,000 pages, +11 % at 4,000).
+    Durability is unchanged: a commit is in the WAL either way (``synchronous=NORMAL``); the WAL
+    file stays under ~8 MB.
+    """
+    with db.lock:
+        db.connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
 
 
 def _message_id() -> str:

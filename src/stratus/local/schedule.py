@@ -144,7 +144,7 @@ class SchedulerEngine:
                 "next_at = excluded.next_at",
                 (app, group, spec.name, text, int(spec.enabled), next_at),
             )
-        self.cloud.wake()
+        self.cloud.wake(self)
 
     def delete(self, app: str, group: str, name: str) -> None:
         with self.db.transaction() as conn:
@@ -183,7 +183,7 @@ class SchedulerEngine:
                 "UPDATE schedules SET enabled = ?, next_at = ? WHERE app = ? AND grp = ? AND name = ?",
                 (int(enabled), next_at, app, group, name),
             )
-        self.cloud.wake()
+        self.cloud.wake(self)
 
     # -- the pump -----------------------------------------------------------------------
     def pump(self) -> PumpResult:

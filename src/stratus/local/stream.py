@@ -8,7 +8,7 @@ start after their parents end. Closing a shard reserves one counter value as its
 ending sequence number, so even an empty parent ends before its children begin.
 
 An iterator is the stream, the shard, the counter it reads after, and the clock time
-it was issued (base64 JSON): it expires five minutes later, as on Kinesis. Shard
+it was issued (base64 of the four, one a line): it expires five minutes later, as on Kinesis. Shard
 routing uses an in-memory copy of the open shards' hash ranges, rebuilt from the
 database at start. Per-shard write limits (1,000 records and 1 MiB per second) are
 counted on the clock, so a burst beyond them fails with
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stratus.errors import ResourceInUse, ResourceNotFound, StratusError
+from stratus.local.queue import checkpoint_rarely
 from stratus.resources.stream import (
     HASH_KEY_MAX,
     ITERATOR_TTL,
@@ -134,6 +135,7 @@ class LocalStream(StreamBackend):
         self.clock = cloud.clock
         self.db = cloud.storage.database("streams")
         self.db.migrate("stream", _SCHEMA)
+        checkpoint_rarely(self.db)
         self._listeners: list[Callable[[], None]] = []
         self._usage: dict[int, list[float]] = {}  # shard -> [second, records, bytes]
         self._trimmed_at = float("-inf")
@@ -310,12 +312,15 @@ class LocalStream(StreamBackend):
         return counter
 
     def _iterator(self, index: int, after: int, issued: float) -> str:
-        payload = json.dumps([self.name, index, after, issued], separators=(",", ":"))
-        return base64.urlsafe_b64encode(payload.encode()).decode()
+        return base64.urlsafe_b64encode(f"{self.name}\n{index}\n{after}\n{issued!r}".encode()).decode()
 
     def _parse(self, iterator: str, now: float) -> tuple[_Shard, int, float]:
         try:
-            name, index, after, issued = json.loads(base64.urlsafe_b64decode(iterator.encode()))
+            payload = base64.urlsafe_b64decode(iterator.encode()).decode()
+            if payload.startswith("["):  # the JSON form of earlier versions
+                name, index, after, issued = json.loads(payload)
+            else:
+                name, index, after, issued = payload.split("\n")
             index, after, issued = int(index), int(after), float(issued)
         except (ValueError, TypeError, binascii.Error, UnicodeError):
             raise InvalidArgument(f"Invalid ShardIterator {iterator!r}") from None

@@ -1,8 +1,13 @@
 """The local topic: SNS fan-out, durable and at-least-once.
 
-Publishing evaluates every subscription's filter policy once and writes one delivery row
-per accepted subscription, in the same transaction that acknowledges the publish. The
-pump then delivers the rows: SQS and Lambda subscriptions retry as SNS does for
+Publishing evaluates every subscription's filter policy once. When every accepted
+subscription of a standard topic is a queue of this cloud (the common fan-out), the
+messages are enqueued right away, in ONE transaction of the queues database, and that
+commit acknowledges the publish: the message is durably accepted, in the queues
+themselves, with one span for the whole fan-out. Otherwise (functions, HTTP, email or SMS
+among the subscribers, a FIFO topic, a message a queue rejects) the publish writes one
+delivery row per accepted subscription, in the transaction that acknowledges it, and the
+pump delivers the rows: SQS and Lambda subscriptions retry as SNS does for
 AWS-managed endpoints (quickly at first, then every 20 s) and HTTP(S) ones per SNS's
 default delivery policy (3 retries, 20 s apart); a subscription with a dead-letter queue
 receives what could not be delivered. FIFO topics keep each message group in order per
@@ -21,7 +26,6 @@ import json
 import logging
 import secrets
 import threading
-import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,14 +33,14 @@ import httpx
 
 from stratus.errors import ResourceNotFound
 from stratus.local.pumps import IDLE, PumpResult
-from stratus.local.queue import LocalQueue, send_many
+from stratus.local.queue import LocalQueue, _message_id, send_many
 from stratus.local.targets import deliver
 from stratus.matching import compile_filter_policy
 from stratus.observability.context import current_header
 from stratus.observability.hub import attach
 from stratus.observability.tracing import span
 from stratus.resources.base import Resource
-from stratus.resources.queue import OutgoingMessage, Queue
+from stratus.resources.queue import MessageAttribute, OutgoingMessage, Queue
 from stratus.resources.topic import Message, NotFound, PublishResult, Subscription, Topic, TopicBackend
 
 if TYPE_CHECKING:
@@ -87,8 +91,17 @@ _MIGRATIONS = [
 ]
 
 
+#: The formatted second of the last timestamp (strftime is the slow part; a publish needs one).
+_second: tuple[int, str] = (-1, "")
+
+
 def _timestamp(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
+    global _second
+    second = int(epoch // 1)
+    cached = _second
+    if cached[0] != second:
+        cached = _second = (second, datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S."))
+    return cached[1] + f"{int(epoch * 1000) % 1000:03d}Z"
 
 
 class TopicEngine:
@@ -107,6 +120,9 @@ class TopicEngine:
         self._signing_key = self._load_signing_key()
         self.http = httpx.Client(timeout=15.0)
         self.observability = attach(cloud)
+        #: Whether the deliveries table may hold rows (set when one is stored, cleared when the pump finds it
+        #: empty): an idle pump then costs no query.
+        self.pending = True
         cloud.add_pump(self)
 
     def _load_signing_key(self) -> bytes:
@@ -122,8 +138,86 @@ class TopicEngine:
         canonical = "".join(f"{f}\n{record[f]}\n" for f in fields if record.get(f) is not None)
         return base64.b64encode(hmac.new(self._signing_key, canonical.encode(), hashlib.sha256).digest()).decode()
 
+    # -- delivery at publish time -----------------------------------------------------------
+    def deliver_now(
+        self,
+        topic: LocalTopic,
+        message: Message,
+        message_id: str,
+        now: float,
+        trace: str | None,
+        matched: list[tuple[Subscription, str]],
+    ) -> list[tuple[Subscription, str]] | None:
+        """Enqueue a standard topic's message to its subscribed local queues in ONE queue transaction.
+
+        Only when every matched subscription is an SQS queue of this cloud and every message validates:
+        otherwise None, and nothing was done (the caller stores the deliveries for the pump, which
+        retries as SNS does). The publish is acknowledged when this commit is: the message is durably
+        accepted, in the queues themselves. Returns the subscriptions whose queue failed its own part
+        of the transaction (none, normally): the caller stores those for the pump.
+
+        One span per publish ("SNS <topic>", a child of the publisher) covers the deliveries, and each
+        queue message carries it as its parent, as each delivery's span does on the pump's path.
+        """
+        text = matched[0][1]
+        record: dict[str, Any] | None = None  # what a non-raw (enveloped) delivery is built from
+        raw: dict[tuple[Any, ...], OutgoingMessage] = {}  # a raw message per distinct queue settings
+        sqs_attributes: dict[str, MessageAttribute] | None = None
+        planned: list[tuple[Subscription, LocalQueue, OutgoingMessage]] = []
+        db = None
+        for sub, sub_text in matched:
+            backend = self._batchable(sub)
+            if backend is None or (db is not None and backend.db is not db) or sub_text != text:
+                return None
+            db = backend.db
+            queue = backend.resource
+            try:
+                if sub.raw:
+                    key = (queue.fifo, queue.content_based_deduplication, queue.max_message_size)
+                    template = raw.get(key)
+                    if template is None:
+                        if sqs_attributes is None:
+                            sqs_attributes = {k: _sqs_typed(v) for k, v in message.attributes.items()}
+                        template = raw[key] = queue._outgoing(text, sqs_attributes or None, None, None, None)
+                else:
+                    if record is None:
+                        record = _record(message, message_id, text, now, None, trace)
+                    template = queue._outgoing(self._envelope_text(topic, record, sub), None, None, None, None)
+            except Exception:  # the pump's path retries it and, in the end, dead-letters it
+                return None
+            planned.append((sub, backend, template))
+        with span(
+            f"SNS {topic.resource.qualified_name}",
+            "consumer",
+            {
+                "messaging.message.id": message_id,
+                "stratus.protocol": "sqs",
+                "messaging.batch.message_count": len(planned),
+            },
+            parent=trace,
+            hub=self.observability,
+        ):
+            header = current_header()
+            traced: dict[int, OutgoingMessage] = {}  # subscriptions sharing a raw message share it traced too
+            groups = []
+            for _, backend, template in planned:
+                outgoing = traced.get(id(template))
+                if outgoing is None:
+                    outgoing = traced[id(template)] = _with_trace(template, header)
+                groups.append((backend, [outgoing]))
+            try:
+                outcomes = send_many(groups)
+            except Exception:  # the commit failed: nothing was enqueued
+                log.warning("topic %s: direct delivery failed; stored for the pump", topic.name, exc_info=True)
+                return None
+        return [
+            (sub, text) for (sub, _, _), outcome in zip(planned, outcomes, strict=True) if not isinstance(outcome, list)
+        ]
+
     # -- the pump ----------------------------------------------------------------------------
     def pump(self) -> PumpResult:
+        if not self.pending:
+            return IDLE  # nothing stored since the deliveries table was last seen empty
         now = self.clock.now()
         rows = self.db.execute(
             "SELECT d.id, d.topic, d.subscription, d.group_id, d.record, d.attempts FROM topic_deliveries d "
@@ -199,7 +293,10 @@ class TopicEngine:
                     conn.executemany("UPDATE topic_deliveries SET attempts = ?, due_at = ? WHERE id = ?", retries)
         if rows:
             return PumpResult(True)
-        nxt = self.db.execute("SELECT MIN(due_at) FROM topic_deliveries")[0][0]
+        with self.db.lock:  # rows are stored under this lock, so none can arrive between the look and the flag
+            nxt = self.db.execute("SELECT MIN(due_at) FROM topic_deliveries")[0][0]
+            if nxt is None:
+                self.pending = False
         return PumpResult(False, nxt) if nxt is not None else IDLE
 
     def _attempt(
@@ -253,32 +350,25 @@ class TopicEngine:
 
     def _outgoing(self, topic: LocalTopic, sub: Subscription, record: dict[str, Any]) -> OutgoingMessage:
         """The validated SQS message of a delivery (what ``_deliver`` would send), without sending it."""
+        return _with_trace(self._template(topic, sub, record), current_header())
+
+    def _template(self, topic: LocalTopic, sub: Subscription, record: dict[str, Any]) -> OutgoingMessage:
+        """The validated SQS message of a delivery, without its trace header (the caller sets it)."""
         queue = sub.endpoint
         assert isinstance(queue, Queue)
         group_id = dedup_id = None
         if record.get("group_id"):
             group_id, dedup_id = record["group_id"], record["dedup_id"]
         if sub.raw:
-            # A raw delivery is the same message for every queue with the same settings: validate it once per
-            # round and only take this delivery's trace header (the one of its span, as queue.send would).
+            # A raw delivery is the same message for every queue with the same settings: validate it once.
             key = (queue.fifo, queue.content_based_deduplication, queue.max_message_size)
             cache = record.setdefault("_outgoing", {})
             cached = cache.get(key)
             if cached is None:
                 attrs = {k: _sqs_attribute(v) for k, v in record["attributes"].items()}
                 cached = cache[key] = queue._outgoing(record["Message"], attrs or None, None, group_id, dedup_id)
-            c = cached
-            return OutgoingMessage(
-                c.body,
-                c.attributes,
-                c.delay,
-                c.group_id,
-                c.deduplication_id,
-                c.md5_of_body,
-                c.md5_of_attributes,
-                current_header(),
-            )
-        return queue._outgoing(json.dumps(self._envelope(topic, record, sub)), None, None, group_id, dedup_id)
+            return cached
+        return queue._outgoing(self._envelope_text(topic, record, sub), None, None, group_id, dedup_id)
 
     def _deliver(self, topic: LocalTopic, sub: Subscription, record: dict[str, Any]) -> None:
         message = record["Message"]
@@ -293,7 +383,7 @@ class TopicEngine:
                 attrs = {k: _sqs_attribute(v) for k, v in record["attributes"].items()}
                 queue.send(message, attributes=attrs or None, **kwargs)  # type: ignore[attr-defined]
             else:
-                queue.send(json.dumps(self._envelope(topic, record, sub)), **kwargs)  # type: ignore[attr-defined]
+                queue.send(self._envelope_text(topic, record, sub), **kwargs)  # type: ignore[attr-defined]
         elif sub.protocol == "lambda":
             function = sub.endpoint
             assert isinstance(function, Resource)
@@ -311,7 +401,7 @@ class TopicEngine:
             function.invoke_async(event)  # type: ignore[attr-defined]
         elif sub.protocol in ("http", "https"):
             assert isinstance(sub.endpoint, str)
-            body = message if sub.raw else json.dumps(self._envelope(topic, record, sub))
+            body = message if sub.raw else self._envelope_text(topic, record, sub)
             response = self.http.post(
                 sub.endpoint,
                 content=body.encode(),
@@ -363,6 +453,24 @@ class TopicEngine:
             del envelope["Subject"]
         return envelope
 
+    def _envelope_text(self, topic: LocalTopic, record: dict[str, Any], sub: Subscription) -> str:
+        """``json.dumps(self._envelope(topic, record, sub))``, serialising the message once per record.
+
+        Only the UnsubscribeURL differs between the subscriptions of a message, so the text before it
+        and the text after it are built (and the message signed) once, then joined around each URL.
+        """
+        parts: tuple[str, str] | None = record.get("_envelope")
+        if parts is None:
+            envelope = self._envelope(topic, record, sub)
+            unsubscribe = envelope.pop("UnsubscribeURL")
+            attributes = envelope.pop("MessageAttributes", None)
+            text = json.dumps(envelope)
+            tail = "}" if attributes is None else ', "MessageAttributes": ' + json.dumps(attributes) + "}"
+            parts = record["_envelope"] = (text[:-1], tail)
+            return f'{parts[0]}, "UnsubscribeURL": {json.dumps(unsubscribe)}{tail}'
+        url = f"{self.cloud.base_url}/_sns/unsubscribe?SubscriptionArn={self.cloud.arn('sns', sub.arn)}"
+        return f'{parts[0]}, "UnsubscribeURL": {json.dumps(url)}{parts[1]}'
+
     def _write_outbox(self, topic: LocalTopic, sub: Subscription, record: dict[str, Any]) -> None:
         channel = "sms" if sub.protocol == "sms" else "email"
         entry: dict[str, Any] = {
@@ -374,7 +482,7 @@ class TopicEngine:
         if channel == "email":
             entry["subject"] = record.get("Subject") or "AWS Notification Message"
             entry["body"] = (
-                json.dumps(self._envelope(topic, record, sub)) if sub.protocol == "email-json" else record["Message"]
+                self._envelope_text(topic, record, sub) if sub.protocol == "email-json" else record["Message"]
             )
         else:
             entry["body"] = record["Message"]
@@ -416,10 +524,16 @@ def _decode_attributes(attributes: dict[str, dict[str, Any]]) -> dict[str, dict[
     return out
 
 
+def _sqs_typed(a: dict[str, Any]) -> MessageAttribute:
+    """A validated publish attribute as SQS carries it under raw delivery (what ``_sqs_attribute`` makes of
+    its stored form)."""
+    if "BinaryValue" in a:
+        return MessageAttribute(a["DataType"], a["BinaryValue"])
+    return MessageAttribute("String" if a["DataType"] == "String.Array" else a["DataType"], a["StringValue"])
+
+
 def _sqs_attribute(a: dict[str, Any]) -> Any:
     """An SNS attribute as SQS carries it under raw delivery (String.Array travels as String)."""
-    from stratus.resources.queue import MessageAttribute
-
     if "BinaryValue64" in a:
         return MessageAttribute(a["DataType"], base64.b64decode(a["BinaryValue64"]))
     data_type = "String" if a["DataType"] == "String.Array" else a["DataType"]
@@ -501,9 +615,38 @@ class LocalTopic(TopicBackend):
     def publish(self, message: Message) -> PublishResult:
         engine = self.engine
         now = self.cloud.clock.now()
-        topic = self.resource.qualified_name
-        message_id = str(uuid.uuid4())
+        message_id = _message_id()
         trace = current_header()
+        # Filter policies depend on the message alone: evaluated once, before anything is written.
+        matched: list[tuple[Subscription, str]] = []
+        attributes, plain = message.attributes, message.structure is None
+        for sub in self.resource.all_subscriptions():
+            text = message.message if plain else message.for_protocol(sub.protocol)
+            if sub.filter_policy is None or sub.accepts(attributes, text):
+                matched.append((sub, text))
+        if not self.resource.fifo:
+            if not matched:
+                return PublishResult(message_id)  # nobody to deliver to: nothing to store
+            failed = engine.deliver_now(self, message, message_id, now, trace, matched)
+            if failed is not None and not failed:
+                return PublishResult(message_id)
+            if failed:  # enqueued to the other queues; these go through the deliveries table
+                return self._store(message, message_id, now, trace, failed, attempts=1)
+        return self._store(message, message_id, now, trace, matched)
+
+    def _store(
+        self,
+        message: Message,
+        message_id: str,
+        now: float,
+        trace: str | None,
+        matched: list[tuple[Subscription, str]],
+        *,
+        attempts: int = 0,
+    ) -> PublishResult:
+        """Accept the publish durably: one delivery row per subscription, delivered by the pump."""
+        engine = self.engine
+        topic = self.resource.qualified_name
         with engine.db.transaction() as conn:
             sequence = None
             if self.resource.fifo:
@@ -527,29 +670,42 @@ class LocalTopic(TopicBackend):
                 )
             encoded: dict[str, str] = {}  # one serialized record per distinct message text
             rows = []
-            for sub in self.resource.all_subscriptions():
-                text = message.for_protocol(sub.protocol)
-                if not sub.accepts(message.attributes, text):
-                    continue
+            for sub, text in matched:
                 record = encoded.get(text)
                 if record is None:
-                    record = encoded[text] = json.dumps(
-                        {
-                            "MessageId": message_id,
-                            "Message": text,
-                            "Subject": message.subject,
-                            "Timestamp": _timestamp(now),
-                            "SequenceNumber": sequence,
-                            "attributes": _encode_attributes(message.attributes),
-                            "group_id": message.group_id,
-                            "dedup_id": message.deduplication_id,
-                            **({"trace": trace} if trace is not None else {}),
-                        }
-                    )
-                rows.append((topic, sub.arn, message.group_id, record, now))
+                    record = encoded[text] = json.dumps(_record(message, message_id, text, now, sequence, trace))
+                rows.append((topic, sub.arn, message.group_id, record, attempts, now))
             conn.executemany(
-                "INSERT INTO topic_deliveries (topic, subscription, group_id, record, due_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO topic_deliveries (topic, subscription, group_id, record, attempts, due_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 rows,
             )
-        self.cloud.wake()
+            if rows:
+                engine.pending = True
+        self.cloud.wake(engine)
         return PublishResult(message_id, sequence)
+
+
+def _record(
+    message: Message, message_id: str, text: str, now: float, sequence: str | None, trace: str | None
+) -> dict[str, Any]:
+    """What a delivery knows of its message (stored as JSON with each delivery row)."""
+    return {
+        "MessageId": message_id,
+        "Message": text,
+        "Subject": message.subject,
+        "Timestamp": _timestamp(now),
+        "SequenceNumber": sequence,
+        "attributes": _encode_attributes(message.attributes),
+        "group_id": message.group_id,
+        "dedup_id": message.deduplication_id,
+        **({"trace": trace} if trace is not None else {}),
+    }
+
+
+def _with_trace(template: OutgoingMessage, header: str | None) -> OutgoingMessage:
+    """``template`` sent from the span whose trace header is ``header``."""
+    t = template
+    return OutgoingMessage(
+        t.body, t.attributes, t.delay, t.group_id, t.deduplication_id, t.md5_of_body, t.md5_of_attributes, header
+    )

@@ -104,8 +104,6 @@ class Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="stratus-watchdog", daemon=True)
                 self._thread.start()
-            elif len(self._armed) == 1:
-                self._wake.notify()  # from idle to watching
         return token
 
     def disarm(self, token: int) -> bool:
@@ -132,7 +130,8 @@ class Watchdog:
 
     def _run(self) -> None:
         # Disarmed deadlines stay in the heap until they pass (removing them would cost every call);
-        # the thread polls on a short tick while anything is armed instead of waking per deadline.
+        # the thread polls on a short tick, always, instead of waking per deadline: arming then never
+        # has to wake this thread (a thread switch per invocation cost more than the tick when idle).
         with self._lock:
             while not self._stopped:
                 now = time.monotonic()
@@ -150,7 +149,7 @@ class Watchdog:
                         self._fired.add(token)
                         _raised[thread_id] = (self, token)
                         _set_async_exc(thread_id, HandlerTimedOut)
-                self._wake.wait(TICK if self._armed else None)
+                self._wake.wait(TICK)
 
     def stop(self) -> None:
         with self._lock:

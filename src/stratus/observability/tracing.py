@@ -251,6 +251,10 @@ def to_readable(record: SpanRecord, resource: OtelResource) -> ReadableSpan:
     )
 
 
+#: ``json.dumps(attributes, separators=(",", ":"), default=str)`` with one encoder for every span.
+_attributes_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
 class SqliteSpanExporter(SpanExporter):
     """An OpenTelemetry exporter that writes spans to the ``traces`` database of the state folder."""
 
@@ -273,7 +277,7 @@ class SqliteSpanExporter(SpanExporter):
                     (s.start_time or 0) / 1e9,
                     (s.end_time or 0) / 1e9,
                     s.status.status_code.name,
-                    json.dumps(dict(s.attributes or {}), separators=(",", ":"), default=str),
+                    _attributes_json(dict(s.attributes or {})),
                 )
             )
         self.store.write(rows)
@@ -281,7 +285,7 @@ class SqliteSpanExporter(SpanExporter):
 
     def export_records(self, records: Sequence[SpanRecord]) -> None:
         """Write span records straight from the buffer (what :meth:`export` writes for their ReadableSpans)."""
-        dumps = json.dumps
+        dumps = _attributes_json
         self.store.write(
             [
                 (
@@ -293,7 +297,7 @@ class SqliteSpanExporter(SpanExporter):
                     start,
                     end,
                     status,
-                    dumps({k: v for k, v in attributes.items() if v is not None}, separators=(",", ":"), default=str),
+                    dumps({k: v for k, v in attributes.items() if v is not None}),
                 )
                 for trace_id, span_id, parent_id, name, kind, start, end, status, attributes in records
             ]

@@ -34,6 +34,10 @@ AWS_SKIPS: dict[str, str] = {
     "test_publish_validation_sends_nothing": _FUNCTIONS + " (the test checks its function sink heard nothing)",
     "test_batch_publish_reports_per_entry_results": _FUNCTIONS + " (the test checks what its function sink heard)",
     "test_undelivered_messages_survive_a_restart": "restarts the process state: local adapter only",
+    "test_publish_to_queues_is_durable_across_a_restart": "restarts the process state: local adapter only",
+    "test_a_delivery_its_queue_rejects_is_retried_then_dead_lettered": (
+        "moves time (virtual clock) through SNS's retries of an SQS delivery"
+    ),
     "test_fifo_topic_rules": (
         "moto gap: a FIFO topic's Publish returns a new MessageId for a duplicate MessageDeduplicationId and no "
         "SequenceNumber"

@@ -280,3 +280,44 @@ def test_fifo_topic_to_fifo_queue_keeps_group_order(harness: Harness) -> None:
             for m in batch:
                 queue.delete(m.receipt_handle)
         assert bodies == ["e0", "e1", "e2", "e3"]
+
+
+def test_publish_to_queues_is_durable_across_a_restart(harness: Harness) -> None:
+    app = App("topics")
+    topic = app.topic("orders")
+    first, second = app.queue("first"), app.queue("second")
+    topic.subscribe(first, raw=True)
+    topic.subscribe(second, filter_policy={"kind": ["order"]})
+    with harness.bind(app) as env:
+        published = topic.publish("o-1", attributes={"kind": "order"})
+        topic.publish("r-1", attributes={"kind": "refund"})
+        env.restart()
+        env.settle()
+        assert sorted(m.body for m in first.receive(10)) == ["o-1", "r-1"]
+        [wrapped] = second.receive(10)
+        envelope = json.loads(wrapped.body)
+        assert envelope["MessageId"] == published.message_id
+        assert envelope["Message"] == "o-1"
+        assert envelope["MessageAttributes"] == {"kind": {"Type": "String", "Value": "order"}}
+
+
+def test_a_delivery_its_queue_rejects_is_retried_then_dead_lettered(harness: Harness) -> None:
+    app = App("topics")
+    topic = app.topic("big")
+    small = app.queue("small", max_message_size=1024)
+    roomy = app.queue("roomy")
+    dlq = app.queue("big-dlq")
+    topic.subscribe(small, raw=True, dead_letter=dlq)
+    topic.subscribe(roomy, raw=True)
+    body = "x" * 2000  # more than the small queue accepts
+    with harness.bind(app) as env:
+        published = topic.publish(body, attributes={"kind": "bulk"})
+        env.settle()
+        assert small.receive(10) == []
+        [delivered] = roomy.receive(10)  # the other subscription is not held back
+        assert delivered.body == body
+        [dead] = dlq.receive(10)
+        envelope = json.loads(dead.body)
+        assert envelope["MessageId"] == published.message_id
+        assert envelope["Message"] == body
+        assert envelope["MessageAttributes"] == {"kind": {"Type": "String", "Value": "bulk"}}

@@ -42,7 +42,7 @@ class BucketPump:
         self.position = rows[0][0] if rows else self._latest()
         if not rows:
             self._save()
-        self.log.subscribe(cloud.wake)
+        self.log.subscribe(lambda: cloud.wake(self))  # only this pump has work
 
     def _latest(self) -> int:
         position = 0

@@ -40,6 +40,7 @@ class QueuePump:
         self.name = f"sqs:{self.queue.qualified_name}->{function.qualified_name}"
         self.arn = cloud.arn("sqs", self.queue.qualified_name)
         self.filter = RecordFilter(spec.filters, "body")
+        self._span_name = f"SQS {self.queue.qualified_name}"
         self._buffer: list[Message] = []
         self._buffer_since: float | None = None
         # New or newly visible messages wake the pump at once; while a round runs, they only ask for another
@@ -52,7 +53,7 @@ class QueuePump:
         # Order matters (against pump's end): flag first, then look; pump clears `running` first, then looks.
         self._again = True
         if not self._running:
-            self.cloud.wake()
+            self.cloud.wake(self)
 
     def pump(self) -> PumpResult:
         self._running = True
@@ -90,20 +91,24 @@ class QueuePump:
 
     def _deliver(self, batch: list[Message]) -> None:
         records = [self._record(m) for m in batch]
-        kept = [(m, r) for m, r in zip(batch, records, strict=True) if self.filter.accepts(r)]
-        dropped = [m for m, r in zip(batch, records, strict=True) if not self.filter.accepts(r)]
-        if dropped:
-            self._delete(dropped)
-        if not kept:
+        messages = batch
+        if self.filter:  # each record is matched once (the filter parses a JSON body)
+            accepted = [self.filter.accepts(r) for r in records]
+            dropped = [m for m, ok in zip(batch, accepted, strict=True) if not ok]
+            if dropped:
+                self._delete(dropped)
+            messages = [m for m, ok in zip(batch, accepted, strict=True) if ok]
+            records = [r for r, ok in zip(records, accepted, strict=True) if ok]
+        if not messages:
             return
-        event = {"Records": [r for _, r in kept]}
+        event = {"Records": records}
         # The batch continues the trace of its first message that carries one (SQS's AWSTraceHeader).
-        parent = next((m.attributes["AWSTraceHeader"] for m, _ in kept if "AWSTraceHeader" in m.attributes), None)
+        parent = next((m.attributes["AWSTraceHeader"] for m in messages if "AWSTraceHeader" in m.attributes), None)
         try:
             with span(
-                f"SQS {self.queue.qualified_name}",
+                self._span_name,
                 "consumer",
-                {"messaging.batch.message_count": len(kept)},
+                {"messaging.batch.message_count": len(messages)},
                 parent=parent,
                 hub=self.engine.observability,
             ):
@@ -112,11 +117,10 @@ class QueuePump:
             log.info(
                 "%s: batch of %d failed (%s); messages return after their visibility timeout",
                 self.name,
-                len(kept),
+                len(messages),
                 error,
             )
             return
-        messages = [m for m, _ in kept]
         if self.spec.report_failures:
             failed = _failed_ids(result, {m.message_id for m in messages})
             if failed is None:

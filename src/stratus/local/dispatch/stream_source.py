@@ -80,7 +80,7 @@ class StreamPump:
         self.db.migrate("stream_checkpoints", _MIGRATIONS)
         self.states: dict[str, _ShardState] = {}
         self._load()
-        spec.source.backend.subscribe(cloud.wake)
+        spec.source.backend.subscribe(lambda: cloud.wake(self))  # only this pump has work
 
     # -- checkpoints -------------------------------------------------------------------------
     def _load(self) -> None:

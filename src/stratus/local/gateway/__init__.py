@@ -7,7 +7,7 @@
 """
 
 from stratus.local.gateway.adapter import LocalHttpApi
-from stratus.local.gateway.app import build_gateway, serve
+from stratus.local.gateway.app import build_gateway, serve, settle_garbage_collector
 from stratus.local.gateway.hub import GatewayHub, hub_of, on_request
 
-__all__ = ["GatewayHub", "LocalHttpApi", "build_gateway", "hub_of", "on_request", "serve"]
+__all__ = ["GatewayHub", "LocalHttpApi", "build_gateway", "hub_of", "on_request", "serve", "settle_garbage_collector"]

@@ -8,6 +8,7 @@ skip Starlette's routing and request objects on the hot path.
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -95,9 +96,23 @@ def build_gateway(cloud: LocalCloud, *, debug: bool = False) -> Starlette:
     )
 
 
+def settle_garbage_collector() -> None:
+    """Move what exists now (declarations, compiled patterns and definitions, engines) out of the cyclic
+    collector's sight, and let young collections run less often.
+
+    A serving process allocates a little per request and keeps almost nothing; without this, each
+    full collection walks every long-lived object, and those pauses are the tail of request latency.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+
+
 def serve(cloud: LocalCloud, host: str = "127.0.0.1", port: int = 8000, *, debug: bool = False, **options: Any) -> None:
     """Serve the gateway with uvicorn until interrupted (what `stratus up` runs)."""
     import uvicorn
 
     cloud.base_url = f"http://{host}:{port}"
-    uvicorn.run(build_gateway(cloud, debug=debug), host=host, port=port, log_level="warning", **options)
+    gateway = build_gateway(cloud, debug=debug)
+    settle_garbage_collector()
+    uvicorn.run(gateway, host=host, port=port, log_level="warning", **options)

@@ -190,7 +190,7 @@ class WorkflowEngine:
         if workflow.express:
             live = self._live(workflow, state, input_text, parent)
             self.schedule(live, self.clock.now())
-            self.cloud.wake()
+            self.cloud.wake(self.pump)
             return self._summary(live)
         with self.lock:
             existing = self.live.get(state.execution_arn)
@@ -208,7 +208,7 @@ class WorkflowEngine:
                 self.store.insert(conn, state, input_text, parent)
             live = self._live(workflow, state, input_text, parent)
             self.schedule(live, self.clock.now())
-        self.cloud.wake()
+        self.cloud.wake(self.pump)
         return self._summary(live)
 
     def start_sync(self, workflow: LocalWorkflow, input_text: str, name: str | None) -> SyncResult:
@@ -377,7 +377,7 @@ class WorkflowEngine:
             frame.data["callback"] = result
             self.commit(live)
             self.schedule(live, self.clock.now())
-        self.cloud.wake()
+        self.cloud.wake(self.pump)
 
     def heartbeat(self, token: str) -> None:
         live, _ = self._waiting(token)
@@ -386,7 +386,7 @@ class WorkflowEngine:
             frame.data["beat"] = self.clock.now()
             self.commit(live)
             self.schedule(live, self.clock.now())
-        self.cloud.wake()
+        self.cloud.wake(self.pump)
 
     def apply_inbox(self) -> int:
         """Apply task-token calls posted by other processes (see :mod:`.inbox`); how many were applied."""
@@ -448,7 +448,7 @@ class WorkflowEngine:
             live.runtime.emit(state.root, "ExecutionRedriven", {"redriveCount": state.redrive_count})
             self.commit(live)
             self.schedule(live, now)
-        self.cloud.wake()
+        self.cloud.wake(self.pump)
         return self._summary(live)
 
     # -- reading -----------------------------------------------------------------------------

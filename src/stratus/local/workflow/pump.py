@@ -66,7 +66,7 @@ class WorkflowPump:
         except Exception:
             log.exception("stepping a workflow execution failed")
         finally:
-            self.engine.cloud.wake()  # its next step may be due at once
+            self.engine.cloud.wake(self)  # its next step may be due at once
 
     def close(self) -> None:
         if self._pool is not None:
