@@ -251,6 +251,7 @@ def run() -> list[Row]:
             Row("gateway", "engine.invoke no-op (gateway excluded)", invoke, target="< 20 µs"),
             Row("gateway", "GET item route, v2 event in process", in_process, _moto_route(), other_name="boto3+moto"),
         ]
+        cloud.start()  # as `stratus up`: logs, metrics and spans are flushed by background pumps
         rows.extend(_http(cloud))
         return rows
     finally:
