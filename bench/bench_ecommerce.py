@@ -27,11 +27,10 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
 
 import httpx
 
-from bench.bench_gateway import CLIENT, _free_port
+from bench.bench_gateway import CLIENT, _Server
 from bench.common import Figures, Row, summarize
 
 ORDER_SECONDS, ORDER_THREADS = 15.0, 16
@@ -43,30 +42,6 @@ ADDRESS = {"name": "B", "line1": "1 Bench St", "city": "Loop", "postal_code": "1
 
 def _product_id(n: int) -> str:
     return f"{n:032d}"
-
-
-class _Server:
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        self.port = _free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> int:
-        from stratus.local.gateway import settle_garbage_collector
-
-        settle_garbage_collector()  # as `stratus up` does before serving
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return self.port
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
 
 
 def _setup() -> list[dict[str, str]]:
