@@ -96,7 +96,12 @@ def demo(system: str, customers: int = 20, orders: int = 50, base_url: str | Non
             with _running(app, module) as (url, extra):
                 summary = module.run(url, customers, orders, progress, **extra)
         else:
-            summary = module.run(base_url, customers, orders, progress)
+            try:
+                summary = module.run(base_url, customers, orders, progress)
+            except ValueError as error:  # what the demo needs from a running system (an administrator, say)
+                bar.stop()
+                console.print(f"[red]{error}[/red]")
+                raise typer.Exit(2) from None
     _print(system, summary)
 
 

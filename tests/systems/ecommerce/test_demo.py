@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from tests.systems.ecommerce.conftest import Shop
 
 from systems.ecommerce import demo
@@ -28,3 +29,16 @@ def test_the_demo_places_orders_absorbs_duplicates_and_keeps_inventory_consisten
     assert summary["orders_compensated"] >= 1
     assert summary["duplicates_sent"] >= 1 and summary["duplicates_absorbed"] == summary["duplicates_sent"]
     assert {"POST /orders", "GET /search", "PUT /cart"} <= set(summary["latency_ms"])
+
+
+def test_the_demo_against_a_running_system_says_what_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from stratus.cli import app as cli
+
+    monkeypatch.delenv("ECOMMERCE_ADMIN_EMAIL", raising=False)
+    monkeypatch.delenv("ECOMMERCE_ADMIN_PASSWORD", raising=False)
+    answer = CliRunner().invoke(cli, ["demo", "ecommerce", "--base-url", "http://127.0.0.1:9"])
+    assert answer.exit_code == 2
+    assert "ECOMMERCE_ADMIN_EMAIL" in answer.output
+    assert "Traceback" not in answer.output
