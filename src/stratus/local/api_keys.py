@@ -9,10 +9,8 @@ Time is the cloud's clock.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import string
-import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -24,8 +22,10 @@ from stratus.resources.api_keys import (
     ApiKeysBackend,
     ApiKeyThrottled,
     KeyRejected,
+    KeyThrottle,
     QuotaExceeded,
     Usage,
+    hash_key_value,
     period_start,
 )
 
@@ -58,18 +58,6 @@ _SCHEMA = [
 ]
 
 
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-class _Bucket:
-    __slots__ = ("tokens", "updated")
-
-    def __init__(self, tokens: float, updated: float) -> None:
-        self.tokens = tokens
-        self.updated = updated
-
-
 class LocalApiKeys(ApiKeysBackend):
     """One declared key store on the local cloud."""
 
@@ -79,8 +67,7 @@ class LocalApiKeys(ApiKeysBackend):
         self.name = resource.qualified_name
         self.db = cloud.storage.database("apikeys")
         self.db.migrate("apikeys", _SCHEMA)
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()
+        self.throttle = KeyThrottle()
 
     def __repr__(self) -> str:
         return f"<LocalApiKeys {self.name}>"
@@ -103,12 +90,13 @@ class LocalApiKeys(ApiKeysBackend):
         now = self.cloud.clock.now()
         with self.db.transaction() as conn:
             taken = conn.execute(
-                "SELECT 1 FROM apikeys WHERE store = ? AND value_hash = ?", (self.name, _hash(value))
+                "SELECT 1 FROM apikeys WHERE store = ? AND value_hash = ?", (self.name, hash_key_value(value))
             ).fetchone()
             if taken is not None:
                 raise ApiKeyExists("API Key already exists")
             conn.execute(
-                "INSERT INTO apikeys VALUES (?, ?, ?, ?, 1, ?, ?)", (self.name, key_id, name, plan, now, _hash(value))
+                "INSERT INTO apikeys VALUES (?, ?, ?, ?, 1, ?, ?)",
+                (self.name, key_id, name, plan, now, hash_key_value(value)),
             )
         return ApiKey(key_id, name, plan, True, datetime.fromtimestamp(now, tz=UTC), value)
 
@@ -135,8 +123,7 @@ class LocalApiKeys(ApiKeysBackend):
             self._row(conn, key_id)
             conn.execute("DELETE FROM apikeys WHERE store = ? AND key_id = ?", (self.name, key_id))
             conn.execute("DELETE FROM apikey_usage WHERE store = ? AND key_id = ?", (self.name, key_id))
-        with self._lock:
-            self._buckets.pop(key_id, None)
+        self.throttle.forget(key_id)
 
     def usage(self, key_id: str) -> Usage:
         with self.db.read() as conn:
@@ -157,26 +144,12 @@ class LocalApiKeys(ApiKeysBackend):
         used = row[0] if row else 0
         return Usage(key_id, key.plan, period, datetime.fromtimestamp(start, tz=UTC), used, limit, max(0, limit - used))
 
-    def _take(self, key_id: str, rate: float, burst: int, now: float) -> float:
-        """Take a token from the key's bucket: 0 if taken, else the seconds until one is available."""
-        with self._lock:
-            bucket = self._buckets.get(key_id)
-            if bucket is None:
-                bucket = self._buckets[key_id] = _Bucket(float(burst), now)
-            elapsed = max(0.0, now - bucket.updated)
-            bucket.tokens = min(float(burst), bucket.tokens + elapsed * rate)
-            bucket.updated = max(bucket.updated, now)
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
-                return 0.0
-            return (1.0 - bucket.tokens) / rate
-
     def consume(self, value: str) -> ApiKey:
         now = self.cloud.clock.now()
         with self.db.read() as conn:
             row = conn.execute(
                 "SELECT key_id, name, plan, enabled, created FROM apikeys WHERE store = ? AND value_hash = ?",
-                (self.name, _hash(value)),
+                (self.name, hash_key_value(value)),
             ).fetchone()
         if row is None:
             raise KeyRejected("Forbidden")
@@ -185,7 +158,7 @@ class LocalApiKeys(ApiKeysBackend):
         if not key.enabled or plan is None:
             raise KeyRejected("Forbidden")
         if plan.throttle is not None:
-            wait = self._take(key.id, float(plan.throttle[0]), plan.throttle[1], now)
+            wait = self.throttle.take(key.id, float(plan.throttle[0]), plan.throttle[1], now)
             if wait > 0:
                 raise ApiKeyThrottled("Too Many Requests", retry_after=wait)
         with self.db.transaction() as conn:

@@ -23,9 +23,11 @@ Gateway's throttling, they are approximate by nature and start full after a rest
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import string
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from stratus.errors import LimitExceeded, ResourceInUse, ResourceNotFound, StratusError, Throttled, ValidationError
 from stratus.resources.auth import Authorizer, AuthResult, Forbidden
 from stratus.resources.base import Resource
+from stratus.resources.token_bucket import TokenBucket
 
 if TYPE_CHECKING:
     from stratus.app import App
@@ -315,3 +318,29 @@ class ApiKeyAuthorizer(Authorizer):
 
     def __repr__(self) -> str:
         return f"<ApiKeyAuthorizer {self.name} header={self.header}>"
+
+
+def hash_key_value(value: str) -> str:
+    """What a store keeps of a key's value: its SHA-256, never the value itself."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class KeyThrottle:
+    """Each key's usage-plan throttle (rate + burst), in memory: per process, as API Gateway's is per node."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key_id: str, rate: float, burst: int, now: float) -> float:
+        """Take a token from the key's bucket: 0 if taken, else the seconds until one is available."""
+        with self._lock:
+            bucket = self._buckets.get(key_id)
+            if bucket is None:
+                bucket = self._buckets[key_id] = TokenBucket(rate, burst, now)
+            bucket.rate, bucket.burst = float(rate), float(burst)  # the key's plan as it is now
+            return bucket.take(now)
+
+    def forget(self, key_id: str) -> None:
+        with self._lock:
+            self._buckets.pop(key_id, None)

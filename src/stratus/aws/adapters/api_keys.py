@@ -32,10 +32,8 @@ the cloud's clock (quota periods are calendar periods in UTC).
 from __future__ import annotations
 
 import builtins
-import hashlib
 import secrets
 import string
-import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -49,8 +47,10 @@ from stratus.resources.api_keys import (
     ApiKeysBackend,
     ApiKeyThrottled,
     KeyRejected,
+    KeyThrottle,
     QuotaExceeded,
     Usage,
+    hash_key_value,
     period_start,
 )
 
@@ -74,10 +74,6 @@ def translate(error: ClientError) -> StratusError:
     return _context.translate_error(error, _ERRORS)
 
 
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 def _usage_sk(start: float) -> str:
     return f"USAGE#{int(start):012d}"
 
@@ -90,14 +86,6 @@ def _n(value: float) -> dict[str, str]:
     return {"N": repr(float(value))}
 
 
-class _Bucket:
-    __slots__ = ("tokens", "updated")
-
-    def __init__(self, tokens: float, updated: float) -> None:
-        self.tokens = tokens
-        self.updated = updated
-
-
 class AwsApiKeys(ApiKeysBackend):
     """One declared key store, in the DynamoDB table named by ``STRATUS_API_KEYS_<NAME>``."""
 
@@ -106,8 +94,7 @@ class AwsApiKeys(ApiKeysBackend):
         self.cloud = cloud
         self.table = _context.physical_id(resource, cloud)
         self.client = _context.client("dynamodb", cloud)
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()
+        self.throttle = KeyThrottle()
 
     def __repr__(self) -> str:
         return f"<AwsApiKeys {self.table}>"
@@ -153,7 +140,7 @@ class AwsApiKeys(ApiKeysBackend):
     # The port.
 
     def create(self, name: str, plan: str, value: str) -> ApiKey:
-        value_hash = _hash(value)
+        value_hash = hash_key_value(value)
         now = self._now()
         described = {"name": _s(name), "plan": _s(plan), "enabled": {"BOOL": True}, "created": _n(now)}
         for _ in range(_ID_ATTEMPTS):
@@ -287,8 +274,7 @@ class AwsApiKeys(ApiKeysBackend):
         )
         if codes:
             raise ApiKeyNotFound(f"Invalid API Key identifier specified: {key_id}")
-        with self._lock:
-            self._buckets.pop(key_id, None)
+        self.throttle.forget(key_id)
         self._delete_items([{"pk": item["pk"], "sk": item["sk"]} for item in self._usage_items(key_id)])
 
     def usage(self, key_id: str) -> Usage:
@@ -305,23 +291,10 @@ class AwsApiKeys(ApiKeysBackend):
         used = int(float(item["used"]["N"])) if item else 0
         return Usage(key_id, key.plan, period, datetime.fromtimestamp(start, tz=UTC), used, limit, max(0, limit - used))
 
-    def _take(self, key_id: str, rate: float, burst: int, now: float) -> float:
-        """Take a token from the key's bucket: 0 if taken, else the seconds until one is available."""
-        with self._lock:
-            bucket = self._buckets.get(key_id)
-            if bucket is None:
-                bucket = self._buckets[key_id] = _Bucket(float(burst), now)
-            bucket.tokens = min(float(burst), bucket.tokens + max(0.0, now - bucket.updated) * rate)
-            bucket.updated = max(bucket.updated, now)
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
-                return 0.0
-            return (1.0 - bucket.tokens) / rate
-
     def consume(self, value: str) -> ApiKey:
         now = self._now()
         item = self._call(
-            "get_item", Key={"pk": _s(f"VALUE#{_hash(value)}"), "sk": _s("KEY")}, ConsistentRead=True
+            "get_item", Key={"pk": _s(f"VALUE#{hash_key_value(value)}"), "sk": _s("KEY")}, ConsistentRead=True
         ).get("Item")
         if item is None:
             raise KeyRejected("Forbidden")
@@ -330,7 +303,7 @@ class AwsApiKeys(ApiKeysBackend):
         if not key.enabled or plan is None:
             raise KeyRejected("Forbidden")
         if plan.throttle is not None:
-            wait = self._take(key.id, float(plan.throttle[0]), plan.throttle[1], now)
+            wait = self.throttle.take(key.id, float(plan.throttle[0]), plan.throttle[1], now)
             if wait > 0:
                 raise ApiKeyThrottled("Too Many Requests", retry_after=wait)
         pk = _s(f"KEY#{key.id}")

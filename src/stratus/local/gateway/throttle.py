@@ -1,7 +1,6 @@
 """Token buckets on the cloud's clock: per route, and per client within a route.
 
-Hand-written because it is a dozen lines and must read the injectable clock (tests refill
-a bucket by advancing a VirtualClock). Buckets are touched only from the event loop.
+Buckets are touched only from the event loop.
 """
 
 from __future__ import annotations
@@ -11,26 +10,7 @@ from collections import OrderedDict
 
 from stratus.clock import Clock
 from stratus.resources.api_settings import Throttle
-
-
-class TokenBucket:
-    __slots__ = ("burst", "last", "rate", "tokens")
-
-    def __init__(self, rate: float, burst: int, now: float) -> None:
-        self.rate = float(rate)
-        self.burst = float(burst)
-        self.tokens = float(burst)
-        self.last = now
-
-    def take(self, now: float) -> float:
-        """0 when a token was taken; otherwise the seconds until one is available."""
-        if now > self.last:
-            self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
-            self.last = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return 0.0
-        return (1.0 - self.tokens) / self.rate
+from stratus.resources.token_bucket import TokenBucket
 
 
 class Throttler:
