@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -20,10 +21,12 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from typing import Any
 
 from bench.common import Figures, Row, measure
 from stratus import App
+from stratus.local.affinity import allowed_cpus, pinned_to_one_cpu
 from stratus.local.cloud import LocalCloud
 from stratus.local.gateway import build_gateway
 from stratus.resources.api import Request, Response
@@ -32,16 +35,20 @@ CONCURRENCY = 32
 REQUESTS, MAX_SECONDS = 20_000, 8.0
 ITEMS = 1000
 
-# The load generator, run in its own interpreter. argv: port method path-template count seconds concurrency rate
+# The load generator, run in its own interpreter.
+# argv: port method path-template count seconds concurrency rate cpus (comma-separated; empty: any)
 CLIENT = r"""
-import asyncio, json, sys, time
+import os, sys
+if sys.argv[8] and hasattr(os, "sched_setaffinity"):  # first thing: a child inherits the server's one CPU
+    os.sched_setaffinity(0, {int(c) for c in sys.argv[8].split(",")})
+import asyncio, json, time
 port, method, template = sys.argv[1], sys.argv[2], sys.argv[3]
 count, seconds, conc, rate = int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
 lat = []
 async def worker(w, state):
     reader, writer = await asyncio.open_connection("127.0.0.1", int(port))
     interval = conc / rate if rate else 0.0
-    nxt = time.perf_counter()
+    nxt = time.perf_counter() + interval * w / conc  # staggered, so the paced workers do not send in bursts
     while state["left"] > 0 and time.perf_counter() < state["deadline"]:
         state["left"] -= 1
         i = state["left"]
@@ -121,9 +128,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _client_cpus() -> str:
+    """The CPUs the load generator runs on: those the server (pinned to one, as `stratus up`) leaves free,
+    so client and server never take turns on one core; any CPU when the server is not pinned."""
+    free = set(range(os.cpu_count() or 1)) - allowed_cpus()
+    return ",".join(str(c) for c in sorted(free))
+
+
 def _load(port: int, method: str, path: str, rate: float = 0.0) -> tuple[Figures, int]:
     args = [sys.executable, "-c", CLIENT, str(port), method, path, str(REQUESTS), str(MAX_SECONDS), str(CONCURRENCY)]
-    out = subprocess.run([*args, str(rate)], capture_output=True, text=True, timeout=MAX_SECONDS + 60, check=True)
+    args += [str(rate), _client_cpus()]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=MAX_SECONDS + 60, check=True)
     data = json.loads(out.stdout)
     return Figures(data["ops"], data["seconds"], data["p50"] * 1e6, data["p99"] * 1e6), int(data["errors"])
 
@@ -138,7 +153,7 @@ async def _hello(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 class _Server:
-    """uvicorn on 127.0.0.1 in a thread of this process."""
+    """uvicorn on 127.0.0.1 in a thread of this process, on one CPU as under `stratus up` (for the block)."""
 
     def __init__(self, app: Any) -> None:
         import uvicorn
@@ -147,11 +162,13 @@ class _Server:
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self._stack = ExitStack()
 
     def __enter__(self) -> int:
         from stratus.local.gateway import settle_garbage_collector
 
         settle_garbage_collector()  # as `stratus up` does before serving
+        self._stack.enter_context(pinned_to_one_cpu())
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started and time.monotonic() < deadline:
@@ -161,6 +178,7 @@ class _Server:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+        self._stack.close()
 
 
 def _http(cloud: LocalCloud) -> list[Row]:

@@ -36,16 +36,25 @@ def compact(value: Any, default: Callable[[Any], Any] | None = None) -> str:
         data = orjson.dumps(value, default=default, option=_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):
         return _standard(value, default)
-    if _corner(data):
+    if _corner(data, value):
         return _standard(value, default)
     return data.decode()
 
 
-def _corner(data: bytes) -> bool:
+def _corner(data: bytes, value: Any) -> bool:
     # substring tests first: they are much cheaper than the regex, which most texts never need
-    if b"null" in data or b"0.0000" in data:
+    if b"0.0000" in data or (b"e-" in data and _FLOAT_EXPONENT.search(data) is not None):
         return True
-    return b"e-" in data and _FLOAT_EXPONENT.search(data) is not None
+    return b"null" in data and not _nulls_are_nones(data, value)
+
+
+def _nulls_are_nones(data: bytes, value: Any) -> bool:
+    """Whether every ``null`` orjson wrote stands for a None (it also writes NaN and ±Infinity as null).
+
+    None equals only None, so the text read back equals the value exactly when no null stands for
+    anything else; the comparison runs in C, far cheaper than the standard encoder it saves.
+    """
+    return bool(orjson.loads(data) == value)
 
 
 def _standard(value: Any, default: Callable[[Any], Any] | None) -> str:
@@ -60,6 +69,7 @@ def copy(value: Any, default: Callable[[Any], Any] | None = None) -> Any:
         data = orjson.dumps(value, default=default, option=_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):
         return json.loads(json.dumps(value, default=default))
-    if b"null" in data:  # NaN and Infinity survive the standard round trip; orjson would make them null
+    copied = orjson.loads(data)
+    if b"null" in data and copied != value:  # NaN and Infinity survive the standard round trip, not orjson's
         return json.loads(json.dumps(value, default=default))
-    return orjson.loads(data)
+    return copied

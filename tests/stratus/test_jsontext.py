@@ -33,6 +33,18 @@ def test_compact_text_equals_the_standard_encoders(value: Any) -> None:
     assert jsontext.compact(value) == standard(value)
 
 
+with_non_finite = st.recursive(
+    st.none() | st.floats() | st.integers(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(with_non_finite)
+def test_nulls_and_non_finite_floats_mixed_give_the_standard_text(value: Any) -> None:
+    assert jsontext.compact(value) == standard(value)
+
+
 @given(json_values)
 def test_copy_equals_the_standard_round_trip(value: Any) -> None:
     assert jsontext.copy(value) == json.loads(json.dumps(value))
@@ -51,6 +63,9 @@ def test_nan_and_infinity_survive_as_the_standard_library_writes_them() -> None:
     assert jsontext.compact([math.inf, -math.inf]) == "[Infinity,-Infinity]"
     copied = jsontext.copy({"x": math.nan})
     assert math.isnan(copied["x"])
+    assert jsontext.compact({"none": None, "inf": math.inf}) == '{"none":null,"inf":Infinity}'
+    mixed = jsontext.copy({"none": None, "nan": math.nan})
+    assert mixed["none"] is None and math.isnan(mixed["nan"])
 
 
 def test_default_is_used_for_unknown_types_by_both_encoders() -> None:

@@ -23,6 +23,11 @@ def up(
     system: list[str] = typer.Option([], "--system", "-s", help="Only this system (repeatable)."),
     durability: str = typer.Option("process", help="'process' (survives kill -9) or 'fsync' (survives power loss)."),
     debug: bool = typer.Option(False, help="List nearby routes on 404s."),
+    pin_cpu: bool = typer.Option(
+        True,
+        "--one-cpu/--all-cpus",
+        help="Keep the process on one CPU, where the GIL changes hands cheaply (the default), or let it use all.",
+    ),
 ) -> None:
     """Start every system (or those named) on one address; Ctrl-C drains and stops."""
     from stratus import systems
@@ -40,11 +45,16 @@ def up(
     cloud.base_url = f"http://{host}:{port}"
     for app in apps:
         cloud.bind(app)
+    if pin_cpu:
+        from stratus.local.affinity import pin_to_one_cpu
+
+        pin_to_one_cpu()
     cloud.start()
 
-    from stratus.local.gateway import build_gateway
+    from stratus.local.gateway import build_gateway, settle_garbage_collector
 
     gateway = build_gateway(cloud, debug=debug)
+    settle_garbage_collector()
     import uvicorn
 
     server = uvicorn.Server(

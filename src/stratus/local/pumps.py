@@ -32,7 +32,12 @@ IDLE = PumpResult(False, None)
 
 
 class Pump(Protocol):
-    """A unit of background work."""
+    """A unit of background work.
+
+    A pump may also have an ``idle_sleep`` (seconds of real time): how long its thread sleeps when it
+    has nothing due, instead of :attr:`PumpRunner.MAX_IDLE_SLEEP`. Buffers flushed in the background
+    use it to flush little and often, so no flush holds the GIL long enough to stall serving.
+    """
 
     name: str
 
@@ -102,7 +107,7 @@ class PumpRunner:
                 result = PumpResult(False, self.clock.now() + 1.0)
             if result.worked:
                 continue
-            delay = self.MAX_IDLE_SLEEP
+            delay = getattr(pump, "idle_sleep", self.MAX_IDLE_SLEEP)
             if result.next_due is not None:
                 delay = max(0.0, min(delay, result.next_due - self.clock.now()))
             with condition:

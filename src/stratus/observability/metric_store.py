@@ -164,6 +164,29 @@ def dimensions_key(dimensions: Mapping[str, str] | None) -> str:
     return json.dumps({str(k): str(v) for k, v in dimensions.items()}, sort_keys=True, separators=(",", ":"))
 
 
+class Tally:
+    """Values counted per series and minute before they reach a store: the observability hub folds a
+    request into eight API Gateway values and an invocation into four Lambda ones, most of them 0 or 1,
+    so one store call per series and distinct value replaces one per value (with its lock)."""
+
+    __slots__ = ("series",)
+
+    def __init__(self) -> None:
+        self.series: dict[tuple[str, str, str, str | None, int], dict[float, float]] = {}
+
+    def count(self, namespace: str, name: str, value: float, dimensions: str, unit: str | None, minute: int) -> None:
+        key = (namespace, name, dimensions, unit, minute)
+        counts = self.series.get(key)
+        if counts is None:
+            counts = self.series[key] = {}
+        counts[value] = counts.get(value, 0.0) + 1.0
+
+    def commit(self, store: MetricStore) -> None:
+        for (namespace, name, dimensions, unit, minute), counts in self.series.items():
+            store.add_counts(namespace, name, counts, dimensions=dimensions, unit=unit, minute=minute)
+        self.series.clear()
+
+
 @dataclass(frozen=True)
 class Series:
     namespace: str
@@ -218,6 +241,26 @@ class MetricStore:
                 agg = self._pending[key] = Aggregate()
                 self._units.setdefault((namespace, name, dimensions), unit)
             agg.add(float(value))
+
+    def add_counts(
+        self,
+        namespace: str,
+        name: str,
+        counts: Mapping[float, float],
+        *,
+        dimensions: str,
+        unit: str | None,
+        minute: int,
+    ) -> None:
+        """Record each value of ``counts`` as many times as it maps to, in the minute starting at ``minute``."""
+        key = (namespace, name, dimensions, minute)
+        with self._lock:
+            agg = self._pending.get(key)
+            if agg is None:
+                agg = self._pending[key] = Aggregate()
+                self._units.setdefault((namespace, name, dimensions), unit)
+            for value, n in counts.items():
+                agg.add(value, n)
 
     @property
     def pending(self) -> int:

@@ -37,6 +37,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from stratus import jsontext
 from stratus.clock import Clock
 from stratus.local.storage import Database
 from stratus.observability.context import (
@@ -86,7 +87,27 @@ _MIGRATIONS = [
         PRIMARY KEY (trace_id, span_id)
     ) WITHOUT ROWID;
     CREATE INDEX spans_start ON spans (start)
+    """,
+    # Rows of ~300 bytes are too wide for a WITHOUT ROWID table (SQLite advises under ~1/20 of a page):
+    # appending to a rowid table with a unique index on the ids costs ~40 % less per span.
     """
+    CREATE TABLE spans_by_rowid (
+        trace_id TEXT NOT NULL,
+        span_id TEXT NOT NULL,
+        parent_id TEXT,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        start REAL NOT NULL,
+        end REAL NOT NULL,
+        status TEXT NOT NULL,
+        attributes TEXT NOT NULL,
+        UNIQUE (trace_id, span_id)
+    );
+    INSERT INTO spans_by_rowid SELECT * FROM spans ORDER BY start;
+    DROP TABLE spans;
+    ALTER TABLE spans_by_rowid RENAME TO spans;
+    CREATE INDEX spans_start ON spans (start)
+    """,
 ]
 
 
@@ -251,8 +272,9 @@ def to_readable(record: SpanRecord, resource: OtelResource) -> ReadableSpan:
     )
 
 
-#: ``json.dumps(attributes, separators=(",", ":"), default=str)`` with one encoder for every span.
-_attributes_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
+def _attributes_json(attributes: dict[str, Any]) -> str:
+    """``json.dumps(attributes, separators=(",", ":"), default=str)``, through orjson."""
+    return jsontext.compact(attributes, str)
 
 
 class SqliteSpanExporter(SpanExporter):

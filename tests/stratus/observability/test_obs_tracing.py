@@ -318,3 +318,34 @@ def test_child_span_only_inside_a_trace() -> None:
         [summary] = hub.traces.recent_traces(10)
         spans = {s["name"]: s for s in _flat(hub.traces.get_trace(summary.trace_id))}
         assert spans["DynamoDB PutItem"]["parent_id"] == spans["trchild-handler"]["span_id"]
+
+
+def test_spans_written_before_the_rowid_table_survive_its_migration(tmp_path: Any) -> None:
+    from stratus.local.storage import Database
+
+    db = Database(tmp_path / "traces.db")
+    db.migrate("traces", tracing._MIGRATIONS[:1])  # a state folder from before the rowid table
+    with db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                "1-6560c5e0-0123456789abcdef01234567",
+                "00f067aa0ba902b7",
+                None,
+                "GET /x",
+                "server",
+                1.0,
+                2.0,
+                "UNSET",
+                "{}",
+            ),
+        )
+    db.close()
+    store = tracing.TraceStore(Database(tmp_path / "traces.db"))
+    [span] = store.spans("1-6560c5e0-0123456789abcdef01234567")
+    assert (span["span_id"], span["name"], span["end"]) == ("00f067aa0ba902b7", "GET /x", 2.0)
+    row = ("1-6560c5e0-0123456789abcdef01234567", "00f067aa0ba902b7", None, "GET /x", "server", 1.0, 3.0, "OK", "{}")
+    store.write([row])  # the same ids again replace the span, as before
+    [again] = store.spans("1-6560c5e0-0123456789abcdef01234567")
+    assert (again["end"], again["status"]) == (3.0, "OK")
+    store.db.close()

@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from stratus.local.affinity import pin_to_one_cpu
 from stratus.local.bucket_http import create_app as create_bucket_app
 from stratus.local.gateway.http import Pipeline
 from stratus.local.gateway.hub import GatewayHub, hub_of
@@ -108,10 +109,21 @@ def settle_garbage_collector() -> None:
     gc.set_threshold(10_000, 20, 20)
 
 
-def serve(cloud: LocalCloud, host: str = "127.0.0.1", port: int = 8000, *, debug: bool = False, **options: Any) -> None:
-    """Serve the gateway with uvicorn until interrupted (what `stratus up` runs)."""
+def serve(
+    cloud: LocalCloud,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    debug: bool = False,
+    one_cpu: bool = True,
+    **options: Any,
+) -> None:
+    """Serve the gateway with uvicorn until interrupted (what `stratus up` runs); ``one_cpu`` keeps the
+    process on one CPU (see :mod:`stratus.local.affinity`)."""
     import uvicorn
 
+    if one_cpu:
+        pin_to_one_cpu()
     cloud.base_url = f"http://{host}:{port}"
     gateway = build_gateway(cloud, debug=debug)
     settle_garbage_collector()

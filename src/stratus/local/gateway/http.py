@@ -163,9 +163,8 @@ class Pipeline:
             now=self.hub.clock.now(),
             req_id=req_id,
         )
-        loop = asyncio.get_running_loop()
         if route.authorizer is not None:
-            denied = await self._authorize(loop, route, event)
+            denied = await self._authorize(route, event)
             if denied is not None:
                 return denied
         key = None
@@ -177,12 +176,12 @@ class Pipeline:
                     record["cache"] = "hit"
                     return hit.status, list(hit.headers), hit.body
             record["cache"] = "miss"
-        result = await self._invoke(loop, route, event)
+        result = await self._invoke(route, event)
         if key is not None and result[0] == 200 and route.cache is not None:
             api.cache.put(key, route.cache.ttl, raw_path, result[0], list(result[1]), result[2])
         return result
 
-    async def _authorize(self, loop: asyncio.AbstractEventLoop, route: Route, event: dict[str, Any]) -> Result | None:
+    async def _authorize(self, route: Route, event: dict[str, Any]) -> Result | None:
         authorizer = route.authorizer
         assert authorizer is not None
 
@@ -193,7 +192,7 @@ class Pipeline:
 
         try:
             async with asyncio.timeout(route.timeout):
-                context = await loop.run_in_executor(self.hub.executor, run)
+                context = await self.hub.workers.run(run)
         except Unauthorized as error:
             status, headers, body = gateway_error(401, "Unauthorized")
             reason = _quoted(error.reason)
@@ -216,7 +215,7 @@ class Pipeline:
         event["requestContext"]["authorizer"] = context
         return None
 
-    async def _invoke(self, loop: asyncio.AbstractEventLoop, route: Route, event: dict[str, Any]) -> Result:
+    async def _invoke(self, route: Route, event: dict[str, Any]) -> Result:
         engine = self.hub.engine
         incoming = event.get("headers", {}).get("x-amzn-trace-id")
         attributes = {"http.method": event["requestContext"]["http"]["method"], "http.route": route.key}
@@ -228,7 +227,7 @@ class Pipeline:
 
         try:
             async with asyncio.timeout(route.timeout):  # no extra task per request, unlike wait_for
-                output = await loop.run_in_executor(self.hub.executor, call)
+                output = await self.hub.workers.run(call)
         except (TimeoutError, FunctionTimeout):
             return gateway_error(504, "Service Unavailable")
         except TooManyRequests:

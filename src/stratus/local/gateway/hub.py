@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from stratus.local.functions import FunctionEngine
+from stratus.local.gateway.workers import Workers
 
 if TYPE_CHECKING:
     from stratus.local.cloud import LocalCloud
@@ -37,7 +38,10 @@ class GatewayHub:
         self.websocket_apis: dict[str, Any] = {}  # prefix -> LocalWebSocketApi
         #: Called with each access record (metrics, traces); must be quick and must not raise.
         self.listeners: list[RequestListener] = []
-        self.executor = ThreadPoolExecutor(max_workers=self.WORKERS, thread_name_prefix="stratus-gateway")
+        #: HTTP handlers and authorizers run here (see :mod:`~stratus.local.gateway.workers`).
+        self.workers = Workers(self.WORKERS, "stratus-gateway")
+        #: WebSocket routes, whose disconnect handlers shutdown waits for, run here.
+        self.executor = ThreadPoolExecutor(max_workers=self.WORKERS, thread_name_prefix="stratus-websocket")
 
     def on_request(self, listener: RequestListener) -> None:
         self.listeners.append(listener)
@@ -62,6 +66,7 @@ class GatewayHub:
         return best[1] if best else None
 
     def close(self) -> None:
+        self.workers.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
