@@ -58,8 +58,20 @@ def up(
     import uvicorn
 
     server = uvicorn.Server(
-        uvicorn.Config(gateway, host=host, port=port, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+        uvicorn.Config(
+            gateway,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+            proxy_headers=False,  # the gateway is the edge: a client must not choose its own sourceIp
+        )
     )
+    # Before serving: a Ctrl-C from the moment requests can arrive drains and stops cleanly.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     thread = threading.Thread(target=server.run, name="gateway", daemon=True)
     thread.start()
     while not server.started and thread.is_alive():
@@ -69,9 +81,6 @@ def up(
         raise typer.Exit(1)
     _print_endpoints(cloud, apps, host, port, time.perf_counter() - started)
 
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     console.print("stopping: draining in-flight work...")
     server.should_exit = True

@@ -20,11 +20,22 @@ import threading
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
+import orjson
+
 from stratus import jsontext
 from stratus.local.pumps import IDLE, PumpResult
 
 #: Pending records that force a flush on the writer's thread (bounds memory if no pump runs).
 FLUSH_AT = 5000
+
+
+def _line(record: dict[str, Any]) -> bytes:
+    """One JSON line, UTF-8. orjson writes it directly: a log line needs valid JSON, not the standard
+    library's exact text, so only what orjson refuses (integers beyond 64 bits) takes the slow path."""
+    try:
+        return orjson.dumps(record, default=str, option=orjson.OPT_APPEND_NEWLINE)
+    except (TypeError, orjson.JSONEncodeError):
+        return (jsontext.compact(record, str) + "\n").encode("utf-8", "surrogatepass")
 
 
 class LogSink:
@@ -39,7 +50,7 @@ class LogSink:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._files: dict[str, IO[str]] = {}
+        self._files: dict[str, IO[bytes]] = {}
         self._pending: list[tuple[str, dict[str, Any]]] = []
         self._loggers: dict[str, logging.Logger] = {}
         self._lock = threading.Lock()
@@ -89,9 +100,9 @@ class LogSink:
             for stream, record in pending:
                 handle = self._files.get(stream)
                 if handle is None:
-                    handle = open(self.folder / f"{stream}.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+                    handle = open(self.folder / f"{stream}.jsonl", "ab")  # noqa: SIM115
                     self._files[stream] = handle
-                handle.write(jsontext.compact(record, str) + "\n")
+                handle.write(_line(record))
             for handle in self._files.values():
                 handle.flush()
             return len(pending)

@@ -18,7 +18,6 @@ the thread leaves it.
 from __future__ import annotations
 
 import ctypes
-import heapq
 import itertools
 import threading
 import time
@@ -87,8 +86,7 @@ class Watchdog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._heap: list[tuple[float, int]] = []
-        self._armed: dict[int, int] = {}  # token -> thread id
+        self._armed: dict[int, tuple[float, int]] = {}  # token -> (deadline, thread id)
         self._fired: set[int] = set()
         self._tokens = itertools.count()
         self._thread: threading.Thread | None = None
@@ -99,8 +97,7 @@ class Watchdog:
         deadline = time.monotonic() + seconds
         with self._lock:
             token = next(self._tokens)
-            self._armed[token] = threading.get_ident()
-            heapq.heappush(self._heap, (deadline, token))
+            self._armed[token] = (deadline, threading.get_ident())
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="stratus-watchdog", daemon=True)
                 self._thread.start()
@@ -109,13 +106,13 @@ class Watchdog:
     def disarm(self, token: int) -> bool:
         """End a deadline; returns True if it had already fired (a pending timeout is cancelled)."""
         with self._lock:
-            thread_id = self._armed.pop(token, None)
+            entry = self._armed.pop(token, None)
             if token in self._fired:
                 self._fired.discard(token)
                 with _guard:
                     if _raised.get(threading.get_ident()) == (self, token):
                         del _raised[threading.get_ident()]
-                if thread_id is None:
+                if entry is None:
                     _clear_pending(threading.get_ident())
                 return True
             return False
@@ -124,26 +121,22 @@ class Watchdog:
         """Re-arm a timeout that was taken back before it surfaced (it is due at once)."""
         with self._lock:
             self._fired.discard(token)
-            self._armed[token] = thread_id
-            heapq.heappush(self._heap, (time.monotonic(), token))
+            self._armed[token] = (time.monotonic(), thread_id)
             self._wake.notify()
 
     def _run(self) -> None:
-        # Disarmed deadlines stay in the heap until they pass (removing them would cost every call);
-        # the thread polls on a short tick, always, instead of waking per deadline: arming then never
-        # has to wake this thread (a thread switch per invocation cost more than the tick when idle).
+        # The thread polls on a short tick, always, and scans the deadlines armed now (as many as
+        # invocations in flight) instead of keeping them in a heap: arming is one dict insert and never
+        # wakes this thread (a thread switch per invocation cost more than the tick when idle).
         with self._lock:
             while not self._stopped:
                 now = time.monotonic()
-                while self._heap and self._heap[0][0] <= now:
-                    _, token = heapq.heappop(self._heap)
-                    thread_id = self._armed.get(token)
-                    if thread_id is None:
-                        continue
+                due = [(token, thread_id) for token, (deadline, thread_id) in self._armed.items() if deadline <= now]
+                for token, thread_id in due:
                     with _guard:
                         if _critical.get(thread_id):
                             # Inside an uninterrupted section: look again on the next tick.
-                            heapq.heappush(self._heap, (now + TICK, token))
+                            self._armed[token] = (now + TICK, thread_id)
                             continue
                         del self._armed[token]
                         self._fired.add(token)

@@ -28,7 +28,7 @@ from stratus.clock import VirtualClock
 from stratus.local.logs import LogSink
 from stratus.local.pumps import IDLE, PumpResult
 from stratus.observability.context import set_active_hub
-from stratus.observability.metric_store import MetricStore, Tally, dimensions_key
+from stratus.observability.metric_store import MetricStore, dimensions_key
 from stratus.observability.tracing import (
     SpanRecord,
     SqliteSpanExporter,
@@ -168,24 +168,25 @@ class Observability:
         return keys
 
     def _fold_invocations(self) -> None:
+        # Counted per function and minute first, so the store takes one call per metric and group
+        # instead of five per invocation.
         spans = self.tracer.pending
-        tally = Tally()
-        count = tally.count
+        groups: dict[tuple[str, int], _InvocationGroup] = {}
         queue = self._invocations
         while queue:
             inv = queue.popleft()
-            dims = self._fn_dims(inv.function)
-            minute = int(inv.start // 60) * 60
+            key = (inv.function, int(inv.start // 60) * 60)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _InvocationGroup()
             if inv.outcome == "throttled":
-                count(LAMBDA, "Throttles", 1.0, dims, "Count", minute)
+                group.throttles += 1
                 continue
             failed = inv.outcome in ("error", "timeout")
-            count(LAMBDA, "Invocations", 1.0, dims, "Count", minute)
-            count(LAMBDA, "Errors", 1.0 if failed else 0.0, dims, "Count", minute)
-            count(LAMBDA, "Duration", inv.duration_ms, dims, "Milliseconds", minute)
-            count(LAMBDA, "ConcurrentExecutions", float(inv.concurrent), dims, "Count", minute)
-            if inv.cold_start:
-                count(LAMBDA, "ColdStarts", 1.0, dims, "Count", minute)
+            group.errors += failed
+            group.cold_starts += inv.cold_start
+            group.durations.append(inv.duration_ms)
+            group.concurrency.append(float(inv.concurrent))
             if inv.span_id is not None and inv.trace_id is not None:
                 attributes: dict[str, Any] = {
                     "faas.name": inv.function,
@@ -209,28 +210,57 @@ class Observability:
                         attributes,
                     )
                 )
-        tally.commit(self.metrics)
+        store = self.metrics
+        for (function, minute), group in groups.items():
+            dims = self._fn_dims(function)
+            n = len(group.durations)
+            if group.throttles:
+                store.add_counts(
+                    LAMBDA, "Throttles", {1.0: group.throttles}, dimensions=dims, unit="Count", minute=minute
+                )
+            if not n:
+                continue
+            store.add_counts(LAMBDA, "Invocations", {1.0: n}, dimensions=dims, unit="Count", minute=minute)
+            store.add_counts(LAMBDA, "Errors", _flags(group.errors, n), dimensions=dims, unit="Count", minute=minute)
+            store.add_values(LAMBDA, "Duration", group.durations, dimensions=dims, unit="Milliseconds", minute=minute)
+            store.add_values(
+                LAMBDA, "ConcurrentExecutions", group.concurrency, dimensions=dims, unit="Count", minute=minute
+            )
+            if group.cold_starts:
+                store.add_counts(
+                    LAMBDA, "ColdStarts", {1.0: group.cold_starts}, dimensions=dims, unit="Count", minute=minute
+                )
 
     def _fold_requests(self) -> None:
-        tally = Tally()
-        count = tally.count
+        # Counted per API, route and minute first (see _fold_invocations).
+        groups: dict[tuple[str, Any, int], _RequestGroup] = {}
         queue = self._requests
         now_minute = int(self.clock.now() // 60) * 60
         while queue:
             record = queue.popleft()
-            api = str(record.get("api") or "local")
-            status = int(record.get("status") or 0)
             when = record.get("time")
             minute = int(when // 60) * 60 if isinstance(when, int | float) else now_minute
-            latency = float(record.get("duration_ms") or 0.0)
-            client_error = 1.0 if 400 <= status < 500 else 0.0
-            server_error = 1.0 if status >= 500 else 0.0
-            for dims in self._request_dims(api, record.get("route")):
-                count(API_GATEWAY, "Count", 1.0, dims, "Count", minute)
-                count(API_GATEWAY, "4XXError", client_error, dims, "Count", minute)
-                count(API_GATEWAY, "5XXError", server_error, dims, "Count", minute)
-                count(API_GATEWAY, "Latency", latency, dims, "Milliseconds", minute)
-        tally.commit(self.metrics)
+            key = (str(record.get("api") or "local"), record.get("route"), minute)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _RequestGroup()
+            status = int(record.get("status") or 0)
+            if status >= 500:
+                group.server_errors += 1
+            elif status >= 400:
+                group.client_errors += 1
+            group.latencies.append(float(record.get("duration_ms") or 0.0))
+        store = self.metrics
+        for (api, route, minute), group in groups.items():
+            n = len(group.latencies)
+            client, server = _flags(group.client_errors, n), _flags(group.server_errors, n)
+            for dims in self._request_dims(api, route):
+                store.add_counts(API_GATEWAY, "Count", {1.0: n}, dimensions=dims, unit="Count", minute=minute)
+                store.add_counts(API_GATEWAY, "4XXError", client, dimensions=dims, unit="Count", minute=minute)
+                store.add_counts(API_GATEWAY, "5XXError", server, dimensions=dims, unit="Count", minute=minute)
+                store.add_values(
+                    API_GATEWAY, "Latency", group.latencies, dimensions=dims, unit="Milliseconds", minute=minute
+                )
 
     def _export(self, spans: list[SpanRecord]) -> None:
         if self.otlp is None:
@@ -274,6 +304,40 @@ class Observability:
 
             if _active_hub[0] is self:
                 set_active_hub(None)
+
+
+class _InvocationGroup:
+    """What one function's invocations of one minute add to its metrics."""
+
+    __slots__ = ("cold_starts", "concurrency", "durations", "errors", "throttles")
+
+    def __init__(self) -> None:
+        self.throttles = 0
+        self.errors = 0
+        self.cold_starts = 0
+        self.durations: list[float] = []
+        self.concurrency: list[float] = []
+
+
+class _RequestGroup:
+    """What one route's requests of one minute add to its API Gateway metrics."""
+
+    __slots__ = ("client_errors", "latencies", "server_errors")
+
+    def __init__(self) -> None:
+        self.client_errors = 0
+        self.server_errors = 0
+        self.latencies: list[float] = []
+
+
+def _flags(hits: int, total: int) -> dict[float, float]:
+    """A 0-or-1 metric (Errors, 4XXError) of ``total`` values of which ``hits`` are 1."""
+    counts = {}
+    if hits:
+        counts[1.0] = float(hits)
+    if total > hits:
+        counts[0.0] = float(total - hits)
+    return counts
 
 
 class FlushPump:

@@ -164,29 +164,6 @@ def dimensions_key(dimensions: Mapping[str, str] | None) -> str:
     return json.dumps({str(k): str(v) for k, v in dimensions.items()}, sort_keys=True, separators=(",", ":"))
 
 
-class Tally:
-    """Values counted per series and minute before they reach a store: the observability hub folds a
-    request into eight API Gateway values and an invocation into four Lambda ones, most of them 0 or 1,
-    so one store call per series and distinct value replaces one per value (with its lock)."""
-
-    __slots__ = ("series",)
-
-    def __init__(self) -> None:
-        self.series: dict[tuple[str, str, str, str | None, int], dict[float, float]] = {}
-
-    def count(self, namespace: str, name: str, value: float, dimensions: str, unit: str | None, minute: int) -> None:
-        key = (namespace, name, dimensions, unit, minute)
-        counts = self.series.get(key)
-        if counts is None:
-            counts = self.series[key] = {}
-        counts[value] = counts.get(value, 0.0) + 1.0
-
-    def commit(self, store: MetricStore) -> None:
-        for (namespace, name, dimensions, unit, minute), counts in self.series.items():
-            store.add_counts(namespace, name, counts, dimensions=dimensions, unit=unit, minute=minute)
-        self.series.clear()
-
-
 @dataclass(frozen=True)
 class Series:
     namespace: str
@@ -252,15 +229,31 @@ class MetricStore:
         unit: str | None,
         minute: int,
     ) -> None:
-        """Record each value of ``counts`` as many times as it maps to, in the minute starting at ``minute``."""
-        key = (namespace, name, dimensions, minute)
+        """Record each value of ``counts`` as many times as it maps to, in the minute starting at ``minute``
+        (the same statistics as that many :meth:`add` calls, for one lock and lookup)."""
         with self._lock:
-            agg = self._pending.get(key)
-            if agg is None:
-                agg = self._pending[key] = Aggregate()
-                self._units.setdefault((namespace, name, dimensions), unit)
+            agg = self._aggregate(namespace, name, dimensions, unit, minute)
             for value, n in counts.items():
-                agg.add(value, n)
+                if n > 0:
+                    agg.add(float(value), n)
+
+    def add_values(
+        self, namespace: str, name: str, values: Iterable[float], *, dimensions: str, unit: str | None, minute: int
+    ) -> None:
+        """Record every value of ``values`` in the minute starting at ``minute`` (see :meth:`add_counts`)."""
+        with self._lock:
+            agg = self._aggregate(namespace, name, dimensions, unit, minute)
+            for value in values:
+                agg.add(float(value))
+
+    def _aggregate(self, namespace: str, name: str, dimensions: str, unit: str | None, minute: int) -> Aggregate:
+        """The pending aggregate of a series' minute; called with the lock held (a flush swaps them out)."""
+        key = (namespace, name, dimensions, minute)
+        agg = self._pending.get(key)
+        if agg is None:
+            agg = self._pending[key] = Aggregate()
+            self._units.setdefault((namespace, name, dimensions), unit)
+        return agg
 
     @property
     def pending(self) -> int:

@@ -152,7 +152,6 @@ class Tracer:
         self.pending: deque[SpanRecord] = deque()
         self.overflow: Callable[[], None] | None = None
 
-    @contextmanager
     def span(
         self,
         name: str,
@@ -161,12 +160,48 @@ class Tracer:
         *,
         parent: str | bool | None = True,
         hub: Observability | None = None,
-    ) -> Iterator[Span]:
+    ) -> _SpanScope:
         """See :func:`span`."""
         if kind not in KINDS:
             raise ValueError(f"span kind must be one of {', '.join(KINDS)}, got {kind!r}")
-        now = self.clock.now()
+        return _SpanScope(self, name, kind, attributes, parent, hub)
+
+    def drain(self) -> list[SpanRecord]:
+        out = []
+        pending = self.pending
+        while pending:
+            out.append(pending.popleft())
+        return out
+
+
+class _SpanScope:
+    """One span around a ``with`` block (a class, not a generator: every request opens a few).
+
+    Entering makes it the current span (what is sent inside carries it as parent); leaving records it,
+    with status ERROR and the exception's type if the block raised."""
+
+    __slots__ = ("attributes", "hub", "kind", "live", "name", "parent", "token", "tracer")
+
+    def __init__(
+        self,
+        tracer: Tracer,
+        name: str,
+        kind: str,
+        attributes: dict[str, Any] | None,
+        parent: str | bool | None,
+        hub: Observability | None,
+    ) -> None:
+        self.tracer = tracer
+        self.name = name
+        self.kind = kind
+        self.attributes = attributes
+        self.parent = parent
+        self.hub = hub
+
+    def __enter__(self) -> Span:
+        now = self.tracer.clock.now()
         outer = current.get()
+        parent = self.parent
         if parent is True:
             trace_id, parent_id = (outer.trace_id, outer.span_id) if outer is not None else (None, None)
         elif isinstance(parent, str):
@@ -175,39 +210,42 @@ class Tracer:
             trace_id, parent_id = None, None
         if trace_id is None:
             trace_id, parent_id = new_trace_id(now), None
-        live = Span(name, kind, trace_id, new_span_id(), parent_id, now)
-        if attributes:
-            live.attributes.update(attributes)
-        token = current.set(
-            Active(
-                trace_id,
+        live = self.live = Span(self.name, self.kind, trace_id, new_span_id(), parent_id, now)
+        if self.attributes:
+            live.attributes.update(self.attributes)
+        hub = self.hub
+        if outer is None:
+            active = Active(trace_id, live.span_id, None, None, hub)
+        else:
+            active = Active(
+                trace_id, live.span_id, outer.request_id, outer.function, hub if hub is not None else outer.hub
+            )
+        self.token = current.set(active)
+        return live
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
+        live = self.live
+        if kind is not None:
+            live.set_error(kind.__name__)
+        current.reset(self.token)
+        end = live.start + (time.perf_counter() - live._t0)
+        tracer = self.tracer
+        pending = tracer.pending
+        pending.append(
+            (
+                live.trace_id,
                 live.span_id,
-                outer.request_id if outer is not None else None,
-                outer.function if outer is not None else None,
-                hub if hub is not None else (outer.hub if outer is not None else None),
+                live.parent_id,
+                live.name,
+                live.kind,
+                live.start,
+                end,
+                live.status,
+                live.attributes,
             )
         )
-        try:
-            yield live
-        except BaseException as error:
-            live.set_error(type(error).__name__)
-            raise
-        finally:
-            current.reset(token)
-            end = live.start + (time.perf_counter() - live._t0)
-            pending = self.pending
-            pending.append(
-                (trace_id, live.span_id, parent_id, name, kind, live.start, end, live.status, live.attributes)
-            )
-            if len(pending) > self.MAX_PENDING and self.overflow is not None:
-                self.overflow()
-
-    def drain(self) -> list[SpanRecord]:
-        out = []
-        pending = self.pending
-        while pending:
-            out.append(pending.popleft())
-        return out
+        if len(pending) > tracer.MAX_PENDING and tracer.overflow is not None:
+            tracer.overflow()
 
 
 @contextmanager

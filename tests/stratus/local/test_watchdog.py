@@ -8,7 +8,6 @@ failed with "cannot start a transaction within a transaction".
 
 from __future__ import annotations
 
-import heapq
 import sys
 import threading
 import time
@@ -30,7 +29,7 @@ def _wait_until(condition: object, what: str) -> None:
 def _looked_at(dog: Watchdog, token: int, deadline: float) -> bool:
     """Whether the watchdog has dealt with ``token`` after its deadline (raised it or put it off)."""
     with dog._lock:
-        return token in dog._fired or any(t == token and when > deadline for when, t in dog._heap)
+        return token in dog._fired or (token in dog._armed and dog._armed[token][0] > deadline)
 
 
 def _in_function(thread: threading.Thread, name: str) -> bool:
@@ -76,7 +75,7 @@ def test_a_timeout_while_waiting_for_a_transaction_leaves_the_connection_usable(
             # Its deadline passes now, while it waits.
             token, deadline = armed[0], time.monotonic()
             with dog._lock:
-                heapq.heappush(dog._heap, (deadline, token))
+                dog._armed[token] = (deadline, dog._armed[token][1])
                 dog._wake.notify()
             _wait_until(lambda: _looked_at(dog, token, deadline), "the watchdog to see the deadline")
         thread.join(BOUND * 2)

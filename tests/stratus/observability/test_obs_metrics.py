@@ -11,7 +11,7 @@ from stratus import App, ValidationError
 from stratus.clock import VirtualClock
 from stratus.observability import metrics
 from stratus.observability.hub import attach
-from stratus.observability.metric_store import Aggregate, MetricStore, Tally, dimensions_key
+from stratus.observability.metric_store import Aggregate, MetricStore, dimensions_key
 from stratus.testing import local
 
 T0 = 1_700_000_040.0  # a minute boundary
@@ -75,28 +75,30 @@ def test_store_flushes_merges_and_queries_periods(tmp_path: Any, clock: Any) -> 
     store.db.close()
 
 
-def test_a_tally_gives_the_statistics_of_adding_each_value(tmp_path: Any, clock: Any) -> None:
+def test_counted_and_listed_values_give_the_statistics_of_adding_each(tmp_path: Any, clock: Any) -> None:
     from stratus.local.storage import Database
 
     clock.set(T0)
     values = [1.0, 0.0, 1.0, 1.0, 12.5, 0.25, 12.5, 3.0]
     one_by_one = MetricStore(Database(tmp_path / "a.db"), clock)
-    tallied = MetricStore(Database(tmp_path / "b.db"), clock)
-    tally = Tally()
-    for i, value in enumerate(values):
-        minute = int(T0 if i < 5 else T0 + 60)
-        one_by_one.add("Shop", "Orders", value, dimensions="{}", unit="Count", timestamp=minute + 1.5)
-        tally.count("Shop", "Orders", value, "{}", "Count", minute)
-    tally.commit(tallied)
-    assert tally.series == {}
+    grouped = MetricStore(Database(tmp_path / "b.db"), clock)
+    for value in values:
+        one_by_one.add("Shop", "Orders", value, dimensions="{}", unit="Count", timestamp=T0 + 1.5)
+        one_by_one.add("Shop", "Sizes", value, dimensions="{}", unit="Count", timestamp=T0 + 61.5)
+    counts: dict[float, float] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0.0) + 1.0
+    grouped.add_counts("Shop", "Orders", {**counts, 99.0: 0.0}, dimensions="{}", unit="Count", minute=int(T0))
+    grouped.add_values("Shop", "Sizes", values, dimensions="{}", unit="Count", minute=int(T0 + 60))
     one_by_one.flush()
-    tallied.flush()
+    grouped.flush()
     statistics = ["Sum", "SampleCount", "Minimum", "Maximum", "p50", "p99"]
-    expected = one_by_one.get_statistics("Shop", "Orders", None, T0, T0 + 120, 60, statistics)
-    assert len(expected) == 2
-    assert tallied.get_statistics("Shop", "Orders", None, T0, T0 + 120, 60, statistics) == expected
+    for name in ("Orders", "Sizes"):
+        expected = one_by_one.get_statistics("Shop", name, None, T0, T0 + 120, 60, statistics)
+        assert len(expected) == 1
+        assert grouped.get_statistics("Shop", name, None, T0, T0 + 120, 60, statistics) == expected
     one_by_one.db.close()
-    tallied.db.close()
+    grouped.db.close()
 
 
 def test_lambda_metrics_from_invocations() -> None:

@@ -2,7 +2,7 @@
 
 Each HttpApi is served under its prefix (``/<app>`` by default) and each WebSocketApi at
 its own; ``/_s3`` serves presigned bucket URLs and ``/_health`` answers liveness. The
-prefix dispatch is a thin ASGI middleware in front of Starlette's router, so API requests
+prefix dispatch is a thin ASGI app in front of Starlette, so API requests
 skip Starlette's routing and request objects on the hot path.
 """
 
@@ -12,9 +12,8 @@ import gc
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
 
 from stratus.local.affinity import pin_to_one_cpu
 from stratus.local.bucket_http import create_app as create_bucket_app
@@ -31,14 +30,25 @@ if TYPE_CHECKING:
 _RESERVED = ("/_health", "/_s3/", "/_console")
 
 
-class _Dispatch:
-    """Sends requests under an API's prefix to that API's pipeline, the rest to Starlette."""
+class Gateway:
+    """The ASGI app: requests under an API's prefix go straight to that API's pipeline, the rest (health,
+    presigned bucket URLs, the console, JWKS) to a Starlette app.
 
-    def __init__(self, app: Any, hub: GatewayHub, debug: bool) -> None:
+    In front of Starlette rather than inside its middleware stack, so an API request pays for no
+    Starlette layer at all (its error middleware wraps every ``send``); the pipeline answers its own
+    errors as API Gateway does.
+    """
+
+    def __init__(self, app: Starlette, hub: GatewayHub, debug: bool) -> None:
         self.app = app
         self.hub = hub
         self.debug = debug
         self._pipelines: dict[int, Pipeline] = {}
+
+    @property
+    def router(self) -> Router:
+        """The Starlette router of the gateway's own routes (to mount more, e.g. in tests)."""
+        return self.app.router
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -58,7 +68,7 @@ class _Dispatch:
         await self.app(scope, receive, send)
 
 
-def build_gateway(cloud: LocalCloud, *, debug: bool = False) -> Starlette:
+def build_gateway(cloud: LocalCloud, *, debug: bool = False) -> Gateway:
     """The ASGI app serving every HttpApi and WebSocketApi bound to ``cloud``."""
     from stratus.observability.hub import attach
 
@@ -89,12 +99,8 @@ def build_gateway(cloud: LocalCloud, *, debug: bool = False) -> Starlette:
         Mount("/_console", app=create_console(cloud)),
         *jwks_routes(cloud),  # /<app>-<pool>/.well-known/jwks.json and openid-configuration
     ]
-    return Starlette(
-        debug=False,
-        routes=routes,
-        middleware=[Middleware(_Dispatch, hub=hub, debug=debug)],
-        exception_handlers={404: not_found},
-    )
+    own = Starlette(debug=False, routes=routes, exception_handlers={404: not_found})
+    return Gateway(own, hub, debug)
 
 
 def settle_garbage_collector() -> None:
@@ -127,4 +133,6 @@ def serve(
     cloud.base_url = f"http://{host}:{port}"
     gateway = build_gateway(cloud, debug=debug)
     settle_garbage_collector()
+    # No proxy headers: the gateway is the edge, and a client must not set its own sourceIp (throttling keys on it).
+    options.setdefault("proxy_headers", False)
     uvicorn.run(gateway, host=host, port=port, log_level="warning", **options)
