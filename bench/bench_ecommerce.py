@@ -30,7 +30,7 @@ from datetime import datetime
 
 import httpx
 
-from bench.bench_gateway import CLIENT, _Server
+from bench.bench_gateway import CLIENT, _client_cpus, _Server
 from bench.common import Figures, Row, summarize
 
 ORDER_SECONDS, ORDER_THREADS = 15.0, 16
@@ -142,7 +142,7 @@ def _checkout(port: int, people: list[dict[str, str]]) -> tuple[Figures, int, in
 def _reads(port: int) -> tuple[Figures, int]:
     script = CLIENT.replace("str(i % 1000)", f"str(i % {PRODUCTS}).rjust(32, '0')")
     args = [sys.executable, "-c", script, str(port), "GET", "/ecommerce/products/{i}"]
-    args += [str(READS), str(READ_SECONDS), str(READ_CONCURRENCY), "0"]
+    args += [str(READS), str(READ_SECONDS), str(READ_CONCURRENCY), "0", _client_cpus()]
     out = subprocess.run(args, capture_output=True, text=True, timeout=READ_SECONDS + 60, check=True)
     data = json.loads(out.stdout)
     return Figures(data["ops"], data["seconds"], data["p50"] * 1e6, data["p99"] * 1e6), int(data["errors"])

@@ -57,14 +57,44 @@ def _uuid() -> str:
     return str(uuid.UUID(int=_random.getrandbits(128), version=4))
 
 
+#: the last few context-object times formatted: states entered at the same clock reading (always, on a
+#: virtual clock) share one text
+_TIMESTAMPS: dict[float, str] = {}
+_TIMESTAMPS_MAX = 64
+
+
 def timestamp_text(epoch: float) -> str:
     """AWS's context-object time: ``2024-01-02T03:04:05.678Z``."""
-    moment = datetime.fromtimestamp(epoch, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    text = _TIMESTAMPS.get(epoch)
+    if text is None:
+        moment = datetime.fromtimestamp(epoch, tz=UTC)
+        text = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        if len(_TIMESTAMPS) >= _TIMESTAMPS_MAX:
+            _TIMESTAMPS.clear()
+        _TIMESTAMPS[epoch] = text
+    return text
 
 
 def to_text(value: Any) -> str:
     return compact(value)
+
+
+#: an event type's details key, worked out once per type
+_DETAILS_KEYS: dict[str, str] = {}
+
+
+def _details_key(type_: str) -> str:
+    """The key of an event's details: ``stateEnteredEventDetails`` for every ``*StateEntered``, and so on."""
+    key = _DETAILS_KEYS.get(type_)
+    if key is None:
+        if type_.endswith("StateEntered"):
+            key = "stateEnteredEventDetails"
+        elif type_.endswith("StateExited"):
+            key = "stateExitedEventDetails"
+        else:
+            key = type_[0].lower() + type_[1:] + "EventDetails"
+        _DETAILS_KEYS[type_] = key
+    return key
 
 
 @dataclass(eq=False)
@@ -205,7 +235,11 @@ class Runtime:
     def emit(self, frame: Frame | None, type_: str, details: dict[str, Any] | None = None) -> int:
         events = self.execution.events
         event_id = len(events) + 1
-        previous = frame.last_event if frame is not None and frame.last_event else event_id - 1
+        if frame is None:
+            previous = event_id - 1
+        else:
+            previous = frame.last_event or event_id - 1
+            frame.last_event = event_id
         event: dict[str, Any] = {
             "id": event_id,
             "previousEventId": previous,
@@ -213,16 +247,8 @@ class Runtime:
             "type": type_,
         }
         if details is not None:
-            if type_.endswith("StateEntered"):
-                key = "stateEnteredEventDetails"
-            elif type_.endswith("StateExited"):
-                key = "stateExitedEventDetails"
-            else:
-                key = type_[0].lower() + type_[1:] + "EventDetails"
-            event[key] = details
+            event[_details_key(type_)] = details
         events.append(event)
-        if frame is not None:
-            frame.last_event = event_id
         return event_id
 
     # -- the context object ----------------------------------------------------------------------

@@ -54,7 +54,15 @@ from stratus.local.workflow.live import DurableTasks, Live
 from stratus.local.workflow.pump import WorkflowPump
 from stratus.local.workflow.store import Row, Store
 from stratus.local.workflow.tokens import execution_of, fast_uuid, new_token
-from stratus.local.workflow.views import describe_output, dt, from_row, summary_of
+from stratus.local.workflow.views import (
+    PackedEvents,
+    describe_output,
+    dt,
+    from_row,
+    pack_events,
+    summary_of,
+    unpack_events,
+)
 from stratus.observability import tracing
 from stratus.observability.context import current_header, new_span_id, new_trace_id
 from stratus.resources.workflow import (
@@ -95,6 +103,11 @@ def _find_frame(frame: Frame, token: str) -> Frame | None:
     return None
 
 
+def _token_for(ex: ExecutionState, frame: Frame) -> str:
+    """A task token naming its execution (one function for every execution: no closure per execution)."""
+    return new_token(ex.execution_arn)
+
+
 def _new_trace_header(now: float) -> str:
     """A header for an execution started outside any trace: a new trace of its own."""
     return f"Root={new_trace_id(now)};Parent={new_span_id()};Sampled=1"
@@ -114,8 +127,9 @@ class WorkflowEngine:
         self.resources = build_resources(self)
         self.machines: dict[str, LocalWorkflow] = {}
         self.live: dict[str, Live] = {}
-        #: finished EXPRESS executions, newest last: (state, input text), summarized when read
-        self.express_done: OrderedDict[str, tuple[ExecutionState, str]] = OrderedDict()
+        #: finished EXPRESS executions, newest last: (state, input text, history packed by
+        #: ``pack_events``; the state's own list is emptied), summarized when read
+        self.express_done: OrderedDict[str, tuple[ExecutionState, str, PackedEvents]] = OrderedDict()
         self.lock = threading.RLock()
         self._timers: list[tuple[float, int, str]] = []
         self._seq = itertools.count()
@@ -162,7 +176,7 @@ class WorkflowEngine:
         self, workflow: LocalWorkflow, state: ExecutionState, input_text: str, parent: dict[str, Any] | None
     ) -> Live:
         runtime = Runtime(workflow.machine, state, self.clock, self.resources)
-        runtime.token_factory = lambda ex, frame: new_token(ex.execution_arn)
+        runtime.token_factory = _token_for
         runtime.concurrent_children = True  # iterations and branches overlap while some wait, as on AWS
         live = Live(workflow, runtime, input_text, durable=not workflow.express, parent=parent)
         live.trace_header = current_header() or _new_trace_header(self.clock.now())
@@ -325,8 +339,10 @@ class WorkflowEngine:
             self._answer_parent(live)
 
     def _keep_express(self, ex: ExecutionState, input_text: str) -> None:
+        packed = pack_events(ex.events)
+        ex.events = []
         with self.lock:
-            self.express_done[ex.execution_arn] = (ex, input_text)
+            self.express_done[ex.execution_arn] = (ex, input_text, packed)
             while len(self.express_done) > EXPRESS_KEPT:
                 self.express_done.popitem(last=False)
 
@@ -470,7 +486,7 @@ class WorkflowEngine:
                 return self._summary(live)
         kept = self.express_done.get(arn)
         if kept is not None:
-            return self._summary_of(*kept)
+            return self._summary_of(kept[0], kept[1])
         row = self.store.row(arn)
         if row is None:
             raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
@@ -482,7 +498,7 @@ class WorkflowEngine:
             with live.lock:
                 events = [dict(e) for e in live.execution.events]
         elif arn in self.express_done:
-            events = [dict(e) for e in self.express_done[arn][0].events]
+            events = unpack_events(self.express_done[arn][2])
         elif self.store.row(arn) is not None:
             events = self.store.events(arn)
         else:
@@ -497,7 +513,7 @@ class WorkflowEngine:
                 running = [self._summary(v) for v in self.live.values() if v.workflow is workflow]
                 done = [
                     self._summary_of(ex, text)
-                    for ex, text in self.express_done.values()
+                    for ex, text, _ in self.express_done.values()
                     if ex.state_machine_arn == workflow.arn
                 ]
             found = sorted([*running, *done], key=lambda e: e.start_date, reverse=True)

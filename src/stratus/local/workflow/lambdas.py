@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from stratus import jsontext
@@ -45,18 +46,18 @@ def sdk_metadata(request_id: str | None = None, content_type: str = "application
     }
 
 
+def _plain_default(v: Any) -> Any:
+    """What a handler may return beyond JSON: Decimals (from tables) as numbers, sets as sorted lists."""
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    if isinstance(v, set | frozenset):
+        return sorted(v)
+    raise TypeError(f"{type(v).__name__} is not JSON-serializable")
+
+
 def _plain(value: Any) -> Any:
-    from decimal import Decimal
-
-    def default(v: Any) -> Any:
-        if isinstance(v, Decimal):
-            return int(v) if v == v.to_integral_value() else float(v)
-        if isinstance(v, set | frozenset):
-            return sorted(v)
-        raise TypeError(f"{type(v).__name__} is not JSON-serializable")
-
     try:
-        return jsontext.copy(value, default)
+        return jsontext.copy(value, _plain_default)
     except (TypeError, ValueError) as exc:
         raise TaskFailed("Lambda.Unknown", f"Unable to marshal response: {exc}") from None
 

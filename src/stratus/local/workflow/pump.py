@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,18 @@ WORKERS = 16
 #: handler could time out while waiting for a database lock; the timeout used to surface just after
 #: BEGIN and leave the shared connection in a transaction: stratus.local.watchdog.uninterrupted.)
 CONCURRENT = True
+
+
+def _step_each(engine: WorkflowEngine, batch: list[Live]) -> None:
+    """Step the batch in order, holding no reference to an execution once it is stepped.
+
+    A finished execution is then freed at once instead of living (with its whole history) until the
+    batch ends: a batch of thousands would otherwise grow the heap, and the garbage collector's work, with it.
+    """
+    queue = deque(batch)
+    batch.clear()
+    while queue:
+        engine.step(queue.popleft())
 
 
 class WorkflowPump:
@@ -43,6 +56,7 @@ class WorkflowPump:
         engine = self.engine
         posted = engine.apply_inbox()
         batch = engine.due(engine.clock.now())
+        stepped = len(batch)
         started = time.perf_counter()
         if engine.cloud.running and CONCURRENT:
             # Hand each step to the pool and return: an execution is not due again until its own
@@ -52,10 +66,9 @@ class WorkflowPump:
             for live in batch:
                 self._pool.submit(self._step, live)
         else:
-            for live in batch:
-                engine.step(live)
-        if batch or posted:
-            log.debug("stepped %d executions in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
+            _step_each(engine, batch)
+        if stepped or posted:
+            log.debug("stepped %d executions in %.1f ms", stepped, (time.perf_counter() - started) * 1000)
             return PumpResult(True, engine.next_due())
         nxt = engine.next_due()
         return PumpResult(False, nxt) if nxt is not None else IDLE

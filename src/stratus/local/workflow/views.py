@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from stratus.local.workflow.store import Row
 from stratus.resources.workflow import Execution
 from stratus.workflows import ExecutionState
@@ -18,6 +20,37 @@ def dt(epoch: float | None) -> datetime | None:
 
 def parse(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+#: types orjson would write its own way (datetimes, dataclasses, subclasses): refused, so they are kept as they are
+_PACK_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+PackedEvents = bytes | list[dict[str, Any]]
+
+
+def pack_events(events: list[dict[str, Any]]) -> PackedEvents:
+    """A finished execution's history as one bytes object, when that reads back exactly.
+
+    Kept EXPRESS executions would otherwise hold a few dozen dicts each, which the garbage
+    collector walks on every full collection; a bytes object is not walked at all. A history
+    that does not read back equal (orjson writes NaN as ``null``, so a text with a ``null`` is
+    read back to be sure) or that orjson refuses stays a list.
+    """
+    try:
+        packed = orjson.dumps(events, option=_PACK_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        return events
+    if b"null" in packed and orjson.loads(packed) != events:
+        return events
+    return packed
+
+
+def unpack_events(packed: PackedEvents) -> list[dict[str, Any]]:
+    """The history :func:`pack_events` kept, as fresh dicts."""
+    if isinstance(packed, bytes):
+        events: list[dict[str, Any]] = orjson.loads(packed)
+        return events
+    return [dict(e) for e in packed]
 
 
 def summary_of(ex: ExecutionState, input_text: str) -> Execution:

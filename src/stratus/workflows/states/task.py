@@ -25,6 +25,7 @@ from stratus.workflows.jsonata_expr import is_expression
 from stratus.workflows.jsonpath import PathNotFound
 from stratus.workflows.states.base import JSONATA_IO, JSONPATH_IO, Failed, Outcome, Problems, Sleep, State
 from stratus.workflows.tasks import LAMBDA_ARN, TaskContext
+from stratus.workflows.templates import compact
 
 if TYPE_CHECKING:
     from stratus.workflows.engine import Frame, Runtime
@@ -83,6 +84,8 @@ class TaskState(State):
         expr = self.timeout_expr if key == "TimeoutSeconds" else self.heartbeat_expr
         path = self.timeout_path if key == "TimeoutSeconds" else self.heartbeat_path
         value: Any = self.raw.get(key)
+        if value is None and expr is None and path is None:
+            return None  # neither given: the common case, decided without reading anything
         if expr is not None:
             value = expr.evaluate(self.env(rt, frame, frame.input), key)
         elif path is not None:
@@ -232,8 +235,6 @@ def _region(rt: Runtime) -> str:
 
 
 def _text(value: Any) -> str:
-    from stratus.workflows.templates import compact
-
     return compact(value)
 
 
