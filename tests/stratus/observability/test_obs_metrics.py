@@ -271,3 +271,37 @@ def test_backlog_is_flushed_inline_when_no_pump_runs(monkeypatch: Any) -> None:
         assert len(hub._invocations) == 0  # flushed on the sixth
         rows = hub.metrics.db.execute("SELECT SUM(count) FROM metric_data")
         assert rows[0][0] >= 6
+
+
+def test_real_time_flushes_write_spans_often_and_metrics_once_their_interval_passes(tmp_path: Any) -> None:
+    from stratus.local.cloud import LocalCloud
+    from stratus.observability.hub import FlushPump
+
+    app = App("mxf")
+
+    @app.function
+    def work(event: Any, context: Any) -> None:
+        return None
+
+    cloud = LocalCloud(tmp_path)  # the system clock, as under `stratus up`
+    cloud.bind(app)
+    try:
+        hub = attach(cloud)
+        pump = FlushPump(hub, interval=0.0, metrics_interval=3600.0)
+        work.invoke({})
+        pump.pump()  # the first flush writes everything
+        assert not hub.metrics.pending
+        work.invoke({})
+        pump.pump()
+        assert len(hub.traces.recent_traces(10)) == 2  # the second invocation's span is written at once
+        assert hub.metrics.pending  # folded, waiting for the metrics interval
+        pump.metrics_interval = 0.0
+        pump.pump()
+        assert not hub.metrics.pending
+        now = cloud.clock.now()
+        [point] = hub.metrics.get_statistics(
+            "AWS/Lambda", "Invocations", {"FunctionName": "mxf-work"}, now - 120, now + 60, 60, ["Sum"]
+        )
+        assert point["Sum"] == 2
+    finally:
+        cloud.close()
