@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import itertools
 import logging
 import random
 import threading
@@ -122,6 +124,28 @@ _COLUMNS = (
     "receive_count, first_received_at, source_queue, trace"
 )
 
+#: A standard queue's receive: lock the next visible messages (chosen by the subquery) and read them back.
+_TAKE = (
+    "UPDATE messages SET receive_count = receive_count + 1, first_received_at = "
+    "COALESCE(first_received_at, :now), received_at = :now, visible_at = :until, "
+    "receipt = lower(hex(randomblob(8))) WHERE seq {} (SELECT seq FROM messages WHERE queue = :queue "
+    "AND visible_at <= :now AND expires_at > :now ORDER BY visible_at, seq LIMIT :limit) "
+    f"RETURNING {_COLUMNS}, receipt"
+)
+#: Up to ``:limit`` messages: SQLite collects the subquery's rows in a temporary b-tree first.
+_TAKE_MANY = _TAKE.format("IN")
+#: One message (``:limit`` = 1), the usual receive: a scalar subquery needs no temporary b-tree.
+_TAKE_ONE = _TAKE.format("=")
+
+#: A FIFO message claims its deduplication id unless a live claim holds it (then nothing changes: rowcount 0).
+_CLAIM = (
+    "INSERT INTO dedup (queue, dedup_id, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (queue, dedup_id) DO UPDATE SET message_id = excluded.message_id, seq = excluded.seq, "
+    "expires_at = excluded.expires_at WHERE dedup.expires_at <= ?"
+)
+
+_DELETE = "DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ?"
+
 #: FIFO sequence numbers are this plus the row's seq: large, increasing, never consecutive across queues.
 _SEQUENCE_BASE = 18_000_000_000_000_000_000
 _TRIM_EVERY = 60.0
@@ -192,8 +216,13 @@ class LocalQueue(QueueBackend):
     # -- sending
 
     def send(self, messages: list[OutgoingMessage]) -> list[SendResult]:
-        with self.db.transaction() as conn:
-            results = self._insert(conn, messages, self.clock.now())
+        if len(messages) == 1 and not self.resource.fifo:
+            rows: list[tuple[Any, ...]] = []
+            results = self._standard_rows(messages, self.clock.now(), rows)
+            _commit_one(self.db, _INSERT, rows[0])
+        else:
+            with self.db.transaction() as conn:
+                results = self._insert(conn, messages, self.clock.now())
         self.engine.notify(self.name)
         return results
 
@@ -202,55 +231,27 @@ class LocalQueue(QueueBackend):
         q = self.resource
         if not q.fifo:
             return self._insert_standard(conn, messages, now)
-        results: list[SendResult] = []
-        for m in messages:
-            if q.fifo:
-                row = conn.execute(
-                    "SELECT message_id, seq FROM dedup WHERE queue = ? AND dedup_id = ? AND expires_at > ?",
-                    (self.name, m.deduplication_id, now),
-                ).fetchone()
-                if row is not None:
-                    results.append(SendResult(row[0], m.md5_of_body, m.md5_of_attributes, str(_SEQUENCE_BASE + row[1])))
-                    continue
-            message_id = _message_id()
-            delay = q.delay if m.delay is None else m.delay
-            attributes = (
-                msgpack.packb({n: (a.data_type, a.value) for n, a in m.attributes.items()}) if m.attributes else None
-            )
-            cursor = conn.execute(
-                "INSERT INTO messages (queue, message_id, body, attributes, md5_body, md5_attributes, group_id, "
-                "dedup_id, sent_at, enqueued_at, arrived_at, expires_at, visible_at, trace) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    self.name,
-                    message_id,
-                    m.body,
-                    attributes,
-                    m.md5_of_body,
-                    m.md5_of_attributes,
-                    m.group_id,
-                    m.deduplication_id,
-                    now,
-                    now,
-                    now,
-                    now + q.retention,
-                    now + delay,
-                    m.trace_header,
-                ),
-            )
-            seq = cursor.lastrowid
-            assert seq is not None
-            sequence_number = None
-            if q.fifo:
-                conn.execute(
-                    "INSERT INTO dedup (queue, dedup_id, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (queue, dedup_id) DO UPDATE SET message_id = excluded.message_id, "
-                    "seq = excluded.seq, expires_at = excluded.expires_at",
-                    (self.name, m.deduplication_id, message_id, seq, now + DEDUPLICATION_WINDOW),
-                )
-                sequence_number = str(_SEQUENCE_BASE + seq)
-            results.append(SendResult(message_id, m.md5_of_body, m.md5_of_attributes, sequence_number))
-        return results
+        return [self._insert_fifo(conn, m, now) for m in messages]
+
+    def _insert_fifo(self, conn: sqlite3.Connection, m: OutgoingMessage, now: float) -> SendResult:
+        """One FIFO message, unless its deduplication id was used within the window: then the first one's result.
+
+        The message is inserted first and then claims its deduplication id (taking over an expired claim),
+        so the usual send is two statements; a duplicate undoes its insert and reads the live claim.
+        """
+        rows: list[tuple[Any, ...]] = []
+        [result] = self._standard_rows([m], now, rows)
+        seq = conn.execute(_INSERT, rows[0]).lastrowid
+        assert seq is not None
+        if not conn.execute(
+            _CLAIM, (self.name, m.deduplication_id, result.message_id, seq, now + DEDUPLICATION_WINDOW, now)
+        ).rowcount:
+            conn.execute("DELETE FROM messages WHERE seq = ?", (seq,))
+            message_id, seq = conn.execute(
+                "SELECT message_id, seq FROM dedup WHERE queue = ? AND dedup_id = ?", (self.name, m.deduplication_id)
+            ).fetchone()
+            return SendResult(message_id, m.md5_of_body, m.md5_of_attributes, str(_SEQUENCE_BASE + seq))
+        return SendResult(result.message_id, m.md5_of_body, m.md5_of_attributes, str(_SEQUENCE_BASE + seq))
 
     def _insert_standard(
         self, conn: sqlite3.Connection, messages: list[OutgoingMessage], now: float
@@ -268,7 +269,7 @@ class LocalQueue(QueueBackend):
         rows: list[tuple[Any, ...]],
         packed: dict[int, bytes] | None = None,
     ) -> list[SendResult]:
-        """Append the rows of a standard queue's messages to ``rows``; the results the send reports.
+        """Append the rows of ``messages`` to ``rows``; the results a standard queue's send reports.
 
         ``packed``: attributes already packed during the caller's call, by ``id`` of their dict (a
         fan-out hands the messages of several queues one attributes dict: it is packed once).
@@ -348,8 +349,13 @@ class LocalQueue(QueueBackend):
         now = self.clock.now()
         timeout = q.visibility_timeout if visibility_timeout is None else visibility_timeout
         dead_letter = q.dead_letter
-        if dead_letter is None and not q.fifo:
-            return self._receive_standard(max_messages, now, timeout, attribute_names, message_attribute_names)
+        if dead_letter is None:
+            if not q.fifo:
+                return self._receive_standard(max_messages, now, timeout, attribute_names, message_attribute_names)
+            with self.db.transaction() as conn:  # FIFO: nothing to dead-letter, the candidates are all taken
+                self._trim(conn, now)
+                rows = self._lock(conn, [seq for seq, _ in self._candidates(conn, now, max_messages)], now, timeout)
+            return self._received(rows, now, attribute_names, message_attribute_names)
         taken: list[Any] = []
         seen: set[int] = set()
         moved = False
@@ -361,27 +367,16 @@ class LocalQueue(QueueBackend):
                     break
                 fresh = []
                 for seq, count in keys:
-                    if dead_letter is not None and count >= dead_letter.max_receive_count:
+                    if count >= dead_letter.max_receive_count:
                         self._dead_letter(conn, seq, now)
                         moved = True
                     else:
                         fresh.append(seq)
-                if fresh:
-                    # Lock the fresh candidates and read them back in one statement, in the order chosen.
-                    order = {seq: i for i, seq in enumerate(fresh)}
-                    rows = conn.execute(
-                        "UPDATE messages SET receive_count = receive_count + 1, first_received_at = "
-                        "COALESCE(first_received_at, ?), received_at = ?, visible_at = ?, "
-                        f"receipt = lower(hex(randomblob(8))) WHERE seq IN ({','.join('?' * len(fresh))}) "
-                        f"RETURNING {_COLUMNS}, receipt",
-                        (now, now, now + timeout, *fresh),
-                    ).fetchall()
-                    rows.sort(key=lambda row: order[row[0]])
-                    taken += rows
+                taken += self._lock(conn, fresh, now, timeout)
                 seen.update(k[0] for k in keys)
                 if len(fresh) == len(keys):
                     break  # nothing moved: the candidates were all there was (or enough)
-        if moved and dead_letter is not None:
+        if moved:
             self.engine.notify(dead_letter.queue.qualified_name)
         # RETURNING shows the rows after the update: their receive counts already count this receive.
         return [
@@ -391,26 +386,43 @@ class LocalQueue(QueueBackend):
             for row in taken
         ]
 
+    def _lock(self, conn: sqlite3.Connection, seqs: list[int], now: float, timeout: int) -> list[Any]:
+        """Receive the messages ``seqs`` and read them back in one statement, in the order given."""
+        if not seqs:
+            return []
+        rows = conn.execute(
+            "UPDATE messages SET receive_count = receive_count + 1, first_received_at = "
+            "COALESCE(first_received_at, ?), received_at = ?, visible_at = ?, "
+            f"receipt = lower(hex(randomblob(8))) WHERE seq IN ({','.join('?' * len(seqs))}) "
+            f"RETURNING {_COLUMNS}, receipt",
+            (now, now, now + timeout, *seqs),
+        ).fetchall()
+        if len(rows) > 1:
+            order = {seq: i for i, seq in enumerate(seqs)}
+            rows.sort(key=lambda row: order[row[0]])
+        return rows
+
     def _receive_standard(
         self, max_messages: int, now: float, timeout: int, names: frozenset[str], wanted: frozenset[str]
     ) -> list[Message]:
         """The hot path (standard queue, no dead-letter queue): choose and lock messages in one statement."""
-        with self.db.transaction() as conn:
-            rows = self._take_standard(conn, max_messages, now, timeout)
+        if now - self._trimmed_at < _TRIM_EVERY:  # no sweep due: the statement is the whole transaction
+            rows = _commit_one(self.db, *self._take_statement(max_messages, now, timeout))
+        else:
+            with self.db.transaction() as conn:
+                rows = self._take_standard(conn, max_messages, now, timeout)
         return self._received(rows, now, names, wanted)
 
     def _take_standard(self, conn: sqlite3.Connection, max_messages: int, now: float, timeout: int) -> list[Any]:
         """The statement of :meth:`_receive_standard`, inside the caller's transaction."""
         self._trim(conn, now)
-        rows: list[Any] = conn.execute(
-            "UPDATE messages SET receive_count = receive_count + 1, first_received_at = "
-            "COALESCE(first_received_at, :now), received_at = :now, visible_at = :until, "
-            "receipt = lower(hex(randomblob(8))) WHERE seq IN (SELECT seq FROM messages WHERE queue = :queue "
-            "AND visible_at <= :now AND expires_at > :now ORDER BY visible_at, seq LIMIT :limit) "
-            f"RETURNING {_COLUMNS}, receipt",
-            {"now": now, "until": now + timeout, "queue": self.name, "limit": max_messages},
-        ).fetchall()
+        rows: list[Any] = conn.execute(*self._take_statement(max_messages, now, timeout)).fetchall()
         return rows
+
+    def _take_statement(self, max_messages: int, now: float, timeout: int) -> tuple[str, dict[str, Any]]:
+        """The receive's statement and its parameters."""
+        sql = _TAKE_ONE if max_messages == 1 else _TAKE_MANY
+        return sql, {"now": now, "until": now + timeout, "queue": self.name, "limit": max_messages}
 
     def _received(self, rows: list[Any], now: float, names: frozenset[str], wanted: frozenset[str]) -> list[Message]:
         rows.sort()
@@ -440,7 +452,7 @@ class LocalQueue(QueueBackend):
         everything = frozenset({"All"})
         with self.db.transaction() as conn:
             if deletes:
-                conn.executemany("DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ?", deletes)
+                conn.executemany(_DELETE, deletes)
             rows = self._take_standard(conn, max_messages, now, q.visibility_timeout)
         return self._received(rows, now, everything, everything)
 
@@ -455,10 +467,10 @@ class LocalQueue(QueueBackend):
         # FIFO: a group with a message in flight is blocked; otherwise it yields its messages in order up to the
         # first one that is not visible yet (delayed), so nothing of a group is ever delivered out of order.
         rows = conn.execute(
-            "SELECT seq, group_id, visible_at, receive_count FROM messages WHERE queue = ? AND expires_at > ? "
-            "ORDER BY seq",
+            "SELECT seq, group_id, visible_at, receive_count FROM messages WHERE queue = ? AND expires_at > ?",
             (self.name, now),
         ).fetchall()
+        rows.sort()  # by seq: cheaper here than SQLite's temporary b-tree for an ORDER BY off the index's order
         blocked: set[str | None] = {group for _, group, visible_at, count in rows if visible_at > now and count > 0}
         chosen: list[tuple[int, int]] = []
         for seq, group, visible_at, count in rows:
@@ -590,30 +602,38 @@ class LocalQueue(QueueBackend):
                     continue
                 deletes.append((seq, self.name, token))
                 outcomes.append(None)
-            if deletes:
+            if len(deletes) == 1:
+                _commit_one(self.db, _DELETE, deletes[0])
+            elif deletes:
                 with self.db.transaction() as conn:
-                    conn.executemany("DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ?", deletes)
+                    conn.executemany(_DELETE, deletes)
             return outcomes
+        parsed: list[tuple[str, int, str] | StratusError] = []
+        for handle in receipt_handles:
+            try:
+                seq, token = self._parse(handle)
+            except StratusError as error:
+                parsed.append(error)
+            else:
+                parsed.append((handle, seq, token))
+        if len(parsed) == 1 and isinstance(parsed[0], tuple):
+            with self.db.lock:  # one handle: its DELETE is a transaction by itself (see _commit_one)
+                return [self._delete_fifo(self.db.connection, *parsed[0], now)]
         with self.db.transaction() as conn:
-            for handle in receipt_handles:
-                try:
-                    seq, token = self._parse(handle)
-                except StratusError as error:
-                    outcomes.append(error)
-                    continue
-                if conn.execute(
-                    "DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ? AND visible_at > ?",
-                    (seq, self.name, token, now),
-                ).rowcount:
-                    outcomes.append(None)
-                elif (
-                    conn.execute("SELECT 1 FROM messages WHERE seq = ? AND queue = ?", (seq, self.name)).fetchone()
-                    is None
-                ):
-                    outcomes.append(None)  # already deleted: SQS reports success
-                else:  # FIFO: a handle is valid only while its receive's visibility timeout lasts
-                    outcomes.append(_expired(handle))
-        return outcomes
+            return [p if isinstance(p, StratusError) else self._delete_fifo(conn, *p, now) for p in parsed]
+
+    def _delete_fifo(
+        self, conn: sqlite3.Connection, handle: str, seq: int, token: str, now: float
+    ) -> StratusError | None:
+        """Delete one FIFO message by its handle: a handle is valid only while its receive's visibility lasts."""
+        if conn.execute(
+            "DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ? AND visible_at > ?",
+            (seq, self.name, token, now),
+        ).rowcount:
+            return None
+        if conn.execute("SELECT 1 FROM messages WHERE seq = ? AND queue = ?", (seq, self.name)).fetchone() is None:
+            return None  # already deleted: SQS reports success
+        return _expired(handle)
 
     def change_visibility(self, entries: list[tuple[str, int]]) -> list[StratusError | None]:
         now = self.clock.now()
@@ -818,10 +838,10 @@ def send_many(
     """Enqueue validated messages on several queues of one cloud in ONE committed transaction.
 
     A group that fails (its outcome is the exception) leaves nothing behind and does not stop
-    the others: the first try writes every group in one plain transaction; only if that fails
-    is the work redone with a savepoint per group. Every queue must share one database (all
-    the queues of a cloud do). Listeners are told after the commit; if the commit itself
-    fails, it raises and nothing was sent.
+    the others: the first try writes every group in one plain transaction (one statement when
+    every queue is standard); only if that fails is the work redone with a savepoint per group.
+    Every queue must share one database (all the queues of a cloud do). Listeners are told after
+    the commit; if the commit itself fails, it raises and nothing was sent.
     """
     if not groups:
         return []
@@ -831,17 +851,10 @@ def send_many(
             raise ValueError("send_many: every queue must share one database")
     outcomes: list[list[SendResult] | Exception] = []
     try:
-        with db.transaction() as conn:
-            now = groups[0][0].clock.now()
-            rows: list[tuple[Any, ...]] = []  # every standard queue's messages: one statement
-            packed: dict[int, bytes] = {}
-            for backend, messages in groups:
-                if backend.resource.fifo:
-                    outcomes.append(backend._insert(conn, messages, now))
-                else:
-                    outcomes.append(backend._standard_rows(messages, now, rows, packed))
-            if rows:
-                conn.executemany(_INSERT, rows)
+        if not any(backend.resource.fifo for backend, _ in groups):
+            outcomes = _send_standard(db, groups)
+        else:
+            outcomes = _send_mixed(db, groups)
     except Exception:
         outcomes = []
         with db.transaction():
@@ -855,6 +868,76 @@ def send_many(
     engine = groups[0][0].engine
     engine.notify(*dict.fromkeys(b.name for (b, _), o in zip(groups, outcomes, strict=True) if isinstance(o, list)))
     return outcomes
+
+
+def _send_standard(
+    db: Database, groups: list[tuple[LocalQueue, list[OutgoingMessage]]]
+) -> list[list[SendResult] | Exception]:
+    """:func:`send_many`'s first try when every queue is standard: one INSERT of every row, committed by itself.
+
+    One statement is atomic on its own (see :func:`_commit_one`), so a usual fan-out needs neither
+    BEGIN nor COMMIT; a large one (beyond :data:`_MAX_VALUES` rows) is inserted in a transaction.
+    """
+    now = groups[0][0].clock.now()
+    rows: list[tuple[Any, ...]] = []
+    packed: dict[int, bytes] = {}
+    outcomes: list[list[SendResult] | Exception] = [
+        backend._standard_rows(messages, now, rows, packed) for backend, messages in groups
+    ]
+    if not rows:
+        return outcomes
+    if len(rows) <= _MAX_VALUES:
+        _commit_one(db, _insert_values(len(rows)), tuple(itertools.chain.from_iterable(rows)))
+    else:
+        with db.transaction() as conn:
+            conn.executemany(_INSERT, rows)
+    return outcomes
+
+
+def _send_mixed(
+    db: Database, groups: list[tuple[LocalQueue, list[OutgoingMessage]]]
+) -> list[list[SendResult] | Exception]:
+    """:func:`send_many`'s first try with FIFO queues among the groups: one transaction."""
+    outcomes: list[list[SendResult] | Exception] = []
+    with db.transaction() as conn:
+        now = groups[0][0].clock.now()
+        rows: list[tuple[Any, ...]] = []  # every standard queue's messages: one statement
+        packed: dict[int, bytes] = {}
+        for backend, messages in groups:
+            if backend.resource.fifo:
+                outcomes.append(backend._insert(conn, messages, now))
+            else:
+                outcomes.append(backend._standard_rows(messages, now, rows, packed))
+        if rows:
+            conn.executemany(_INSERT, rows)
+    return outcomes
+
+
+#: Most rows one multi-row INSERT takes (14 parameters each: far below SQLite's limit on parameters).
+_MAX_VALUES = 64
+
+
+@functools.cache
+def _insert_values(count: int) -> str:
+    """The INSERT of ``count`` messages in one statement."""
+    return _INSERT + ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" * (count - 1)
+
+
+def _commit_one(db: Database, sql: str, params: Any) -> list[Any]:
+    """Run ONE write statement as its own transaction (SQLite's autocommit) and return its rows.
+
+    A single statement is atomic and durable by itself, so a hot-path call made of one needs
+    neither the BEGIN nor the COMMIT statement of ``db.transaction()``: SQLite commits when the
+    statement completes, before ``execute`` (or, with RETURNING, ``fetchall``) returns. Inside a
+    transaction this thread already holds, the statement joins it (and, failing, undoes only itself).
+
+    No :func:`~stratus.local.watchdog.uninterrupted` section is needed: no transaction stays open
+    between bytecodes. A handler timeout landing between ``execute`` and ``fetchall`` drops the
+    cursor, which resets the statement (committing it) before the lock is released; the messages
+    it received then simply become visible again when their timeout passes (at-least-once).
+    """
+    with db.lock:
+        return db.connection.execute(sql, params).fetchall()
 
 
 #: WAL pages between automatic checkpoints of the event databases (SQLite's default is 1,000).

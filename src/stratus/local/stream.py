@@ -17,13 +17,13 @@ ProvisionedThroughputExceededException as it would on AWS.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import bisect
 import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from stratus.errors import ResourceInUse, ResourceNotFound, StratusError
@@ -94,10 +94,14 @@ _SCHEMA = [
     """
 ]
 
+_INSERT = "INSERT INTO records (stream, shard_index, arrival, partition_key, data) VALUES (?, ?, ?, ?, ?)"
+
 #: Sequence number = _BASE + counter * _SLOTS + shard index: 56 digits, like Kinesis's.
 _BASE = 49 * 10**54
 _SLOTS = 10**6
 _TRIM_EVERY = 60.0
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 @dataclass
@@ -112,7 +116,7 @@ class _Shard:
     created_at: float
     closed_at: float | None
 
-    @property
+    @cached_property
     def shard_id(self) -> str:
         return shard_id(self.index)
 
@@ -188,10 +192,14 @@ class LocalStream(StreamBackend):
         return s.closed_at is None or s.closed_at + self.resource.retention_hours * 3600 > now
 
     def _shard(self, sid: str, now: float) -> _Shard:
-        s = self._shards.get(int(sid.rsplit("-", 1)[1]))
+        return self._shard_at(int(sid.rsplit("-", 1)[1]), now)
+
+    def _shard_at(self, index: int, now: float) -> _Shard:
+        s = self._shards.get(index)
         if s is None or not self._visible(s, now):
             raise ResourceNotFound(
-                f"Shard {sid} in stream {self.resource.name} under account {self.cloud.account_id} does not exist"
+                f"Shard {shard_id(index)} in stream {self.resource.name} under account {self.cloud.account_id} "
+                "does not exist"
             )
         return s
 
@@ -230,36 +238,38 @@ class LocalStream(StreamBackend):
 
     def put(self, records: list[OutgoingRecord]) -> list[PutRecordResult | StratusError]:
         now = self.clock.now()
-        second = float(int(now))
-        outcomes: list[PutRecordResult | StratusError] = []
-        with self.db.transaction() as conn:
-            self._trim(conn, now)
-            for r in records:
-                shard = self._shard_for(r.hash_key)
-                size = len(r.data) + len(r.partition_key.encode())
-                usage = self._usage.get(shard.index)
-                if usage is None or usage[0] != second:
-                    usage = self._usage[shard.index] = [second, 0, 0]
-                if usage[1] + 1 > SHARD_WRITE_RECORDS or usage[2] + size > SHARD_WRITE_BYTES:
-                    outcomes.append(
-                        ProvisionedThroughputExceeded(
-                            f"Rate exceeded for shard {shard.shard_id} in stream {self.resource.name} under account "
-                            f"{self.cloud.account_id}."
-                        )
-                    )
-                    continue
-                usage[1] += 1
-                usage[2] += size
-                cursor = conn.execute(
-                    "INSERT INTO records (stream, shard_index, arrival, partition_key, data) VALUES (?, ?, ?, ?, ?)",
-                    (self.name, shard.index, now, r.partition_key, r.data),
-                )
-                assert cursor.lastrowid is not None
-                outcomes.append(PutRecordResult(shard.shard_id, sequence_number(cursor.lastrowid, shard.index)))
+        if len(records) == 1 and now - self._trimmed_at < _TRIM_EVERY:
+            # One record and no sweep due: its INSERT is a transaction by itself (SQLite's autocommit),
+            # committed before execute returns, so BEGIN and COMMIT would only add two statements.
+            with self.db.lock:
+                outcomes = [self._append(self.db.connection, records[0], now)]
+        else:
+            with self.db.transaction() as conn:
+                self._trim(conn, now)
+                outcomes = [self._append(conn, r, now) for r in records]
         if any(isinstance(o, PutRecordResult) for o in outcomes):
             for listener in list(self._listeners):
                 _call(listener)
         return outcomes
+
+    def _append(self, conn: sqlite3.Connection, r: OutgoingRecord, now: float) -> PutRecordResult | StratusError:
+        """Write one record to its shard, unless that shard's write limit for this second is reached."""
+        shard = self._shard_for(r.hash_key)
+        size = len(r.data) + len(r.partition_key.encode())
+        second = float(int(now))
+        usage = self._usage.get(shard.index)
+        if usage is None or usage[0] != second:
+            usage = self._usage[shard.index] = [second, 0, 0]
+        if usage[1] + 1 > SHARD_WRITE_RECORDS or usage[2] + size > SHARD_WRITE_BYTES:
+            return ProvisionedThroughputExceeded(
+                f"Rate exceeded for shard {shard.shard_id} in stream {self.resource.name} under account "
+                f"{self.cloud.account_id}."
+            )
+        usage[1] += 1
+        usage[2] += size
+        rid = conn.execute(_INSERT, (self.name, shard.index, now, r.partition_key, r.data)).lastrowid
+        assert rid is not None
+        return PutRecordResult(shard.shard_id, sequence_number(rid, shard.index))
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -312,11 +322,12 @@ class LocalStream(StreamBackend):
         return counter
 
     def _iterator(self, index: int, after: int, issued: float) -> str:
-        return base64.urlsafe_b64encode(f"{self.name}\n{index}\n{after}\n{issued!r}".encode()).decode()
+        text = f"{self.name}\n{index}\n{after}\n{issued!r}".encode()
+        return binascii.b2a_base64(text, newline=False).translate(_TO_URLSAFE).decode()  # urlsafe_b64encode
 
     def _parse(self, iterator: str, now: float) -> tuple[_Shard, int, float]:
-        try:
-            payload = base64.urlsafe_b64decode(iterator.encode()).decode()
+        try:  # base64.urlsafe_b64decode, without its layers of Python
+            payload = binascii.a2b_base64(iterator.encode().translate(_FROM_URLSAFE)).decode()
             if payload.startswith("["):  # the JSON form of earlier versions
                 name, index, after, issued = json.loads(payload)
             else:
@@ -332,31 +343,30 @@ class LocalStream(StreamBackend):
                 f"{now * 1000:.0f} which is further in the future than the tolerated delay of "
                 f"{ITERATOR_TTL * 1000} milliseconds."
             )
-        return self._shard(shard_id(index), now), after, issued
+        return self._shard_at(index, now), after, issued
 
     def get_records(self, iterator: str, limit: int) -> GetRecordsResult:
         now = self.clock.now()
         cutoff = now - self.resource.retention_hours * 3600
-        with self.db.read() as conn:
+        with self.db.lock:  # one read statement, no transaction to guard: the lock is what db.read() adds here
             s, after, _ = self._parse(iterator, now)
-            records: list[Record] = []
-            size = 0
-            last = after
-            # One row past the limit tells whether the reader is behind, and by how much.
-            cursor = conn.execute(
+            rows = self.db.connection.execute(
                 "SELECT id, arrival, partition_key, data FROM records "
                 "WHERE stream = ? AND shard_index = ? AND id > ? AND arrival > ? ORDER BY id LIMIT ?",
                 (self.name, s.index, after, cutoff, limit + 1),
-            )
-            following = None
-            for rid, arrival, key, data in cursor:
-                if len(records) == limit or (records and size + len(data) > MAX_GET_BYTES):
-                    following = (arrival,)
-                    break
-                size += len(data)
-                records.append(Record(sequence_number(rid, s.index), arrival, bytes(data), key))
-                last = rid
-            cursor.close()
+            ).fetchall()
+        records: list[Record] = []
+        size = 0
+        last = after
+        # One row past the limit tells whether the reader is behind, and by how much.
+        following = None
+        for rid, arrival, key, data in rows:
+            if len(records) == limit or (records and size + len(data) > MAX_GET_BYTES):
+                following = (arrival,)
+                break
+            size += len(data)
+            records.append(Record(sequence_number(rid, s.index), arrival, bytes(data), key))
+            last = rid
         behind = int(max(0.0, now - following[0]) * 1000) if following else 0
         if s.ending_counter is not None and following is None:
             children = [
