@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
-import random
 import threading
 import time
 import traceback
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from stratus.clock import iso8601
 from stratus.errors import ValidationError
+from stratus.ids import uuid4_text
 from stratus.local.logs import LogSink
 from stratus.local.pumps import IDLE, PumpResult
 from stratus.local.targets import deliver
@@ -71,18 +71,6 @@ async def _in_context(context: contextvars.Context, coroutine: Any) -> Any:
     """Await ``coroutine`` as a task created in ``context`` (the invocation's trace and request ids)."""
     task = asyncio.get_running_loop().create_task(coroutine, context=context)
     return await task
-
-
-#: The bits a UUID4 fixes: version 4 and the RFC 4122 variant (what ``uuid.UUID(version=4)`` sets).
-_UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
-_UUID4_SET = (0x8000 << 48) | (4 << 76)
-
-
-def new_request_id() -> str:
-    """A UUID4-shaped request id from Python's PRNG: ids are not secrets, and os.urandom per call is slow.
-    Formatted by hand: building a ``uuid.UUID`` costs more than the rest of this."""
-    text = f"{random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class Context:
@@ -210,7 +198,7 @@ class FunctionEngine:
         returned (as Lambda does); otherwise a new one is made.
         """
         state = self._states[function.qualified_name]
-        request_id = request_id or new_request_id()
+        request_id = request_id or uuid4_text()
         if trace_id is None:
             outer = current.get()
             root, parent = (outer.trace_id, outer.span_id) if outer is not None else (None, None)
@@ -370,7 +358,7 @@ class FunctionEngine:
                 f"invocation payload for {function.name!r} is {len(payload.encode())} bytes; "
                 f"asynchronous invocations are limited to {MAX_ASYNC_PAYLOAD} bytes"
             )
-        request_id = new_request_id()
+        request_id = uuid4_text()
         now = self.clock.now()
         if trace_id is None:
             outer = current.get()

@@ -25,7 +25,6 @@ import binascii
 import functools
 import itertools
 import logging
-import random
 import threading
 import uuid
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import msgpack
 
 from stratus.errors import StratusError
+from stratus.ids import uuid4_text
 from stratus.resources.queue import (
     DEDUPLICATION_WINDOW,
     MAX_VISIBILITY,
@@ -151,7 +151,6 @@ _SEQUENCE_BASE = 18_000_000_000_000_000_000
 _TRIM_EVERY = 60.0
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 #: Private, so that a program seeding the global generator does not make message ids repeat.
-_random = random.Random()
 
 
 class _Engine:
@@ -162,7 +161,7 @@ class _Engine:
         self.clock = cloud.clock
         self.db = cloud.storage.database("queues")
         self.db.migrate("queue", _SCHEMA)
-        checkpoint_rarely(self.db)
+        tune_event_database(self.db)
         self.changed = threading.Condition()
         self.version = 0
         self.listeners: dict[str, list[Callable[[], None]]] = {}
@@ -280,7 +279,7 @@ class LocalQueue(QueueBackend):
         if packed is None:
             packed = {}
         for m in messages:
-            message_id = _message_id()
+            message_id = uuid4_text()
             attributes = None
             if m.attributes:
                 attributes = packed.get(id(m.attributes))
@@ -944,8 +943,10 @@ def _commit_one(db: Database, sql: str, params: Any) -> list[Any]:
 CHECKPOINT_PAGES = 2000
 
 
-def checkpoint_rarely(db: Database) -> None:
-    """Checkpoint ``db``'s WAL every :data:`CHECKPOINT_PAGES` pages instead of every 1,000.
+def tune_event_database(db: Database) -> None:
+    """Settings of the event databases (queues, streams): held by this process, checkpointed rarely.
+
+    The checkpoint: every :data:`CHECKPOINT_PAGES` WAL pages instead of every 1,000.
 
     A checkpoint runs inside the commit that crosses the threshold and fsyncs twice (WAL, then
     database file: from ~0.1 ms on the project's idle virtual disk to ~4 ms while other work
@@ -959,13 +960,7 @@ def checkpoint_rarely(db: Database) -> None:
     """
     with db.lock:
         db.connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
-
-
-def _message_id() -> str:
-    """A random (version 4) UUID. Message ids need uniqueness, not secrecy: no system call per message."""
-    bits = (_random.getrandbits(128) & ~(0xF000 << 64 | 0xC000 << 48)) | (0x4000 << 64 | 0x8000 << 48)
-    text = f"{bits:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    db.hold_file_lock()
 
 
 def _wants(wanted: frozenset[str], name: str) -> bool:

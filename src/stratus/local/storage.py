@@ -48,6 +48,16 @@ class Database:
         """The raw connection; hold :attr:`lock` while using it."""
         return self._conn
 
+    def hold_file_lock(self) -> None:
+        """Keep SQLite's file lock for the connection's life (``locking_mode=EXCLUSIVE``).
+
+        One process owns a state folder; holding the lock saves the lock and unlock system calls of
+        every transaction (a quarter to a third of a small write's cost). No other process can open
+        the database meanwhile (the databases behind hot paths: tables, buckets, queues, streams).
+        """
+        with self.lock:
+            self._conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: committed on normal exit, rolled back on any exception.

@@ -27,7 +27,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from stratus.errors import ResourceInUse, ResourceNotFound, StratusError
-from stratus.local.queue import checkpoint_rarely
+from stratus.local.queue import tune_event_database
 from stratus.resources.stream import (
     HASH_KEY_MAX,
     ITERATOR_TTL,
@@ -139,7 +139,7 @@ class LocalStream(StreamBackend):
         self.clock = cloud.clock
         self.db = cloud.storage.database("streams")
         self.db.migrate("stream", _SCHEMA)
-        checkpoint_rarely(self.db)
+        tune_event_database(self.db)
         self._listeners: list[Callable[[], None]] = []
         self._usage: dict[int, list[float]] = {}  # shard -> [second, records, bytes]
         self._trimmed_at = float("-inf")

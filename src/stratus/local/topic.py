@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from stratus.errors import ResourceNotFound
+from stratus.ids import uuid4_text
 from stratus.local.pumps import IDLE, PumpResult
-from stratus.local.queue import LocalQueue, _message_id, send_many
+from stratus.local.queue import LocalQueue, send_many
 from stratus.local.targets import deliver
 from stratus.matching import compile_filter_policy
 from stratus.observability.context import current_header
@@ -615,7 +616,7 @@ class LocalTopic(TopicBackend):
     def publish(self, message: Message) -> PublishResult:
         engine = self.engine
         now = self.cloud.clock.now()
-        message_id = _message_id()
+        message_id = uuid4_text()
         trace = current_header()
         # Filter policies depend on the message alone: evaluated once, before anything is written.
         matched: list[tuple[Subscription, str]] = []

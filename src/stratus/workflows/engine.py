@@ -18,7 +18,6 @@ ones start (up to Map's MaxConcurrency), still deterministically on the clock.
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -26,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from stratus.clock import Clock
+from stratus.ids import uuid4_text
 from stratus.workflows.errors import (
     INTRINSIC_FAILURE,
     QUERY_EVALUATION,
@@ -47,14 +47,6 @@ if TYPE_CHECKING:
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT"
 
 _LOCATED = (RUNTIME, QUERY_EVALUATION, INTRINSIC_FAILURE)
-
-
-_random = random.Random()
-
-
-def _uuid() -> str:
-    """A random version-4 UUID (``uuid.uuid4`` makes a system call for each one, slow on a busy machine)."""
-    return str(uuid.UUID(int=_random.getrandbits(128), version=4))
 
 
 #: the last few context-object times formatted: states entered at the same clock reading (always, on a
@@ -178,10 +170,10 @@ def start_execution(
     machine_type: str = "STANDARD",
 ) -> ExecutionState:
     """A new execution of ``machine`` (nothing has run yet; the first :meth:`Runtime.step` starts it)."""
-    name = name or _uuid()
+    name = name or uuid4_text()
     machine_arn = f"arn:aws:states:{region}:{account}:stateMachine:{machine.name}"
     if machine_type == "EXPRESS":
-        arn = f"arn:aws:states:{region}:{account}:express:{machine.name}:{name}:{_uuid()}"
+        arn = f"arn:aws:states:{region}:{account}:express:{machine.name}:{name}:{uuid4_text()}"
     else:
         arn = f"arn:aws:states:{region}:{account}:execution:{machine.name}:{name}"
     execution = ExecutionState(

@@ -348,15 +348,3 @@ def test_async_handler_invoked_from_a_thread_that_runs_a_loop() -> None:
         thread.start()
         thread.join(10)
         assert results == ["hi there"]
-
-
-def test_request_ids_are_distinct_uuid4s() -> None:
-    import uuid
-
-    from stratus.local.functions import new_request_id
-
-    ids = [new_request_id() for _ in range(2000)]
-    assert len(set(ids)) == len(ids)
-    for text in ids:
-        parsed = uuid.UUID(text)
-        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122

@@ -87,9 +87,7 @@ MMAP_BYTES = 1 << 30
 def _tune(db: Database) -> bool:
     """Settings of ``buckets.db`` for this process (once per cloud)."""
     with db.lock:
-        # One process owns the state folder: holding SQLite's file lock for the connection's life
-        # saves the lock and unlock system calls of every statement and transaction.
-        db.connection.execute("PRAGMA locking_mode=EXCLUSIVE")
+        db.hold_file_lock()
         db.connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         # Bodies are read straight from the mapped database file instead of a read() per 4 KB page
         # (pages still in the WAL are read as before); the mapping grows with the file up to this size.

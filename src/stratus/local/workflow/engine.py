@@ -49,11 +49,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from stratus.clock import VirtualClock
+from stratus.ids import uuid4_text
 from stratus.local.workflow.directory import Directory
 from stratus.local.workflow.live import DurableTasks, Live
 from stratus.local.workflow.pump import WorkflowPump
 from stratus.local.workflow.store import Row, Store
-from stratus.local.workflow.tokens import execution_of, fast_uuid, new_token
+from stratus.local.workflow.tokens import execution_of, new_token
 from stratus.local.workflow.views import (
     PackedEvents,
     describe_output,
@@ -196,7 +197,7 @@ class WorkflowEngine:
             machine,
             json.loads(input_text),
             clock=self.clock,
-            name=name or fast_uuid(),
+            name=name or uuid4_text(),
             region=self.cloud.region,
             account=self.cloud.account_id,
             machine_type=workflow.type,
@@ -231,7 +232,7 @@ class WorkflowEngine:
             workflow.machine,
             json.loads(input_text),
             clock=self.clock,
-            name=name or fast_uuid(),
+            name=name or uuid4_text(),
             region=self.cloud.region,
             account=self.cloud.account_id,
             machine_type=workflow.type,

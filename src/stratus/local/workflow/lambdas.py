@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from stratus import jsontext
 from stratus.errors import StratusError
-from stratus.local.workflow.tokens import fast_uuid
+from stratus.ids import uuid4_text
 from stratus.resources.function import FunctionError, TooManyRequests
 from stratus.workflows import TaskContext, TaskFailed
 from stratus.workflows.tasks import LAMBDA_ARN
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 def sdk_metadata(request_id: str | None = None, content_type: str = "application/x-amz-json-1.1") -> dict[str, Any]:
     """The ``SdkHttpMetadata``/``SdkResponseMetadata`` fields optimized integrations add to a response."""
-    request_id = request_id or fast_uuid()
+    request_id = request_id or uuid4_text()
     headers = {"Content-Type": content_type, "x-amzn-RequestId": request_id}
     return {
         "SdkHttpMetadata": {
@@ -66,7 +66,7 @@ def _not_found(identifier: str) -> TaskFailed:
     return TaskFailed(
         "Lambda.ResourceNotFoundException",
         f"Function not found: {identifier} (Service: AWSLambda; Status Code: 404; Error Code: "
-        f"ResourceNotFoundException; Request ID: {fast_uuid()}; Proxy: null)",
+        f"ResourceNotFoundException; Request ID: {uuid4_text()}; Proxy: null)",
     )
 
 
@@ -78,13 +78,13 @@ def run_function(function: Function, event: Any) -> Any:
         raise TaskFailed(
             "Lambda.TooManyRequestsException",
             f"{exc.message} (Service: AWSLambda; Status Code: 429; Error Code: TooManyRequestsException; "
-            f"Request ID: {fast_uuid()}; Proxy: null)",
+            f"Request ID: {uuid4_text()}; Proxy: null)",
         ) from None
     except FunctionError as exc:
         document = {
             "errorMessage": exc.error_message,
             "errorType": exc.error_type,
-            "requestId": fast_uuid(),
+            "requestId": uuid4_text(),
             "stackTrace": exc.stack_trace,
         }
         raise TaskFailed(exc.error_type or "Lambda.Unknown", json.dumps(document)) from None

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from stratus.errors import StratusError, ValidationError
+from stratus.ids import uuid4_text
 from stratus.local.workflow.lambdas import sdk_metadata
-from stratus.local.workflow.tokens import fast_uuid
 from stratus.resources.queue import MessageAttribute
 from stratus.resources.table.values import from_attribute_value, from_image, to_image
 from stratus.workflows import TaskContext, TaskFailed
@@ -47,7 +47,7 @@ def service_error(service: str, exc: StratusError) -> TaskFailed:
         code += "Exception"
     cause = (
         f"{exc.message} (Service: {_SERVICE_NAMES[service]}; Status Code: 400; Error Code: {exc.code}; "
-        f"Request ID: {fast_uuid()}; Proxy: null)"
+        f"Request ID: {uuid4_text()}; Proxy: null)"
     )
     return TaskFailed(f"{_ERROR_PREFIX[service]}.{code}", cause)
 
@@ -63,7 +63,7 @@ def _missing(service: str, what: str, value: Any) -> TaskFailed:
     return TaskFailed(
         f"{_ERROR_PREFIX[service]}.{code}",
         f"{what} not found: {value} (Service: {_SERVICE_NAMES[service]}; Status Code: 400; Error Code: {code}; "
-        f"Request ID: {fast_uuid()}; Proxy: null)",
+        f"Request ID: {uuid4_text()}; Proxy: null)",
     )
 
 
@@ -257,7 +257,7 @@ class Events(Service):
                     continue
             if bus is None:
                 # The account's default bus has no rules locally: the event is accepted and goes nowhere.
-                results.append({"EventId": fast_uuid()})
+                results.append({"EventId": uuid4_text()})
                 continue
             put = bus.put_events(
                 [

@@ -9,22 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import random
 import secrets
-import uuid
 
 from stratus.resources.workflow import InvalidToken
 
 _PREFIX = "AQB"  # the first characters of AWS task tokens; nothing reads it
-_random = random.Random()
-
-
-def fast_uuid() -> str:
-    """A random version-4 UUID for names and request ids, without ``uuid4``'s system call per id.
-
-    (Tokens, which stand for a capability, keep using ``secrets``.)
-    """
-    return str(uuid.UUID(int=_random.getrandbits(128), version=4))
 
 
 def new_token(execution_arn: str) -> str:
