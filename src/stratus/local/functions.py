@@ -27,6 +27,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from stratus.clock import iso8601
@@ -348,7 +349,7 @@ class FunctionEngine:
     def invoke_async(self, function: Function, event: Any, *, trace_id: str | None = None) -> str:
         """Store an Event invocation durably; the pump delivers it."""
         try:
-            payload = json.dumps(event, separators=(",", ":"), default=_json_default)
+            payload = json.dumps(event, separators=(",", ":"), default=payload_default)
         except (TypeError, ValueError) as error:
             raise ValidationError(
                 f"invocation payload for {function.name!r} is not JSON-serializable: {error}"
@@ -498,9 +499,9 @@ def _as_function_error(error: BaseException) -> FunctionError:
     return FunctionError(type(error).__name__, str(error), [line.rstrip() for line in stack])
 
 
-def _json_default(value: Any) -> Any:
-    from decimal import Decimal
-
+def payload_default(value: Any) -> Any:
+    """JSON for what handlers pass around beyond JSON: Decimals (what tables hand back) as numbers, sets
+    as sorted lists."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, set | frozenset):

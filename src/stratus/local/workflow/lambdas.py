@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from stratus import jsontext
 from stratus.errors import StratusError
 from stratus.ids import uuid4_text
+from stratus.local.functions import payload_default
 from stratus.resources.function import FunctionError, TooManyRequests
 from stratus.workflows import TaskContext, TaskFailed
 from stratus.workflows.tasks import LAMBDA_ARN
@@ -46,18 +46,9 @@ def sdk_metadata(request_id: str | None = None, content_type: str = "application
     }
 
 
-def _plain_default(v: Any) -> Any:
-    """What a handler may return beyond JSON: Decimals (from tables) as numbers, sets as sorted lists."""
-    if isinstance(v, Decimal):
-        return int(v) if v == v.to_integral_value() else float(v)
-    if isinstance(v, set | frozenset):
-        return sorted(v)
-    raise TypeError(f"{type(v).__name__} is not JSON-serializable")
-
-
 def _plain(value: Any) -> Any:
     try:
-        return jsontext.copy(value, _plain_default)
+        return jsontext.copy(value, payload_default)
     except (TypeError, ValueError) as exc:
         raise TaskFailed("Lambda.Unknown", f"Unable to marshal response: {exc}") from None
 
