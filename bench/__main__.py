@@ -2,16 +2,26 @@
 
 python -m bench                 # all
 python -m bench table bucket    # bench_table.py and bench_bucket.py only
+
+Each module runs in an interpreter of its own, as its workload would in a process of its own: one
+module's threads, heap and collector settings (a served gateway freezes the heap and raises the
+collector's thresholds, as `stratus up` does) must not weigh on the next one's figures.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import json
 import pkgutil
+import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import Row, format_rows
+from bench.common import Figures, Row, format_rows
+
+#: The argument with which a child interpreter runs one module and prints its rows as JSON.
+ONE = "--one"
 
 
 def main(argv: list[str]) -> int:
@@ -24,12 +34,29 @@ def main(argv: list[str]) -> int:
         return 2
     rows: list[Row] = []
     for name in wanted:
-        module = importlib.import_module(f"bench.{name}")
         print(f"running {name}...", file=sys.stderr, flush=True)
-        rows.extend(module.run())
+        rows.extend(_run_isolated(name))
     print(format_rows(rows))
     return 0
 
 
+def _run_isolated(name: str) -> list[Row]:
+    out = subprocess.run([sys.executable, "-m", "bench", ONE, name], stdout=subprocess.PIPE, text=True, check=True)
+    return [_row(data) for data in json.loads(out.stdout.strip().splitlines()[-1])]
+
+
+def _row(data: dict[str, object]) -> Row:
+    figures = {k: Figures(**v) for k in ("stratus", "other") if isinstance(v := data[k], dict)}
+    return Row(**{**data, "other": None, **figures})  # type: ignore[arg-type]
+
+
+def _one(name: str) -> int:
+    rows = importlib.import_module(f"bench.{name}").run()
+    print(json.dumps([dataclasses.asdict(r) for r in rows]), flush=True)
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == [ONE]:
+        raise SystemExit(_one(sys.argv[2]))
     raise SystemExit(main(sys.argv[1:]))
