@@ -621,9 +621,10 @@ class LocalTopic(TopicBackend):
         # Filter policies depend on the message alone: evaluated once, before anything is written.
         matched: list[tuple[Subscription, str]] = []
         attributes, plain = message.attributes, message.structure is None
+        memo: dict[Any, Any] = {}  # attributes converted and bodies parsed once for every subscription
         for sub in self.resource.all_subscriptions():
             text = message.message if plain else message.for_protocol(sub.protocol)
-            if sub.filter_policy is None or sub.accepts(attributes, text):
+            if sub.filter_policy is None or sub.accepts(attributes, text, memo):
                 matched.append((sub, text))
         if not self.resource.fifo:
             if not matched:

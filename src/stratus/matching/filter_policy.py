@@ -33,6 +33,8 @@ SET_SUBSCRIPTION_ATTRIBUTES_PREFIX = "Invalid parameter: "
 
 MAX_KEYS = 5
 MAX_COMBINATIONS = 150
+#: Marks a parsed body in a ``matches`` memo (attribute names are the other keys).
+_BODY = object()
 
 
 class FilterPolicy:
@@ -46,26 +48,46 @@ class FilterPolicy:
         self.source = source
         self._names = tuple(sorted(rule.paths))
 
-    def matches(self, message_attributes: dict[str, Any] | None = None, body: str | None = None) -> bool:
-        """Whether SNS would deliver a message with these attributes / this body to the subscription."""
+    def matches(
+        self,
+        message_attributes: dict[str, Any] | None = None,
+        body: str | None = None,
+        memo: dict[Any, Any] | None = None,
+    ) -> bool:
+        """Whether SNS would deliver a message with these attributes / this body to the subscription.
+
+        ``memo`` (a dict, empty at first, shared by every subscription a message is matched against)
+        keeps each attribute's converted values and each parsed body, so a publish converts them once
+        rather than once per subscription.
+        """
         if self.scope == "MessageBody":
             if body is None:
                 return False
-            try:
-                parsed = json.loads(body)
-            except ValueError:
-                return False
+            key = (_BODY, body)
+            if memo is not None and key in memo:
+                parsed = memo[key]
+            else:
+                try:
+                    parsed = json.loads(body)
+                except ValueError:
+                    parsed = None
+                if memo is not None:
+                    memo[key] = parsed
             return isinstance(parsed, dict) and rule_matches(self.rule, parsed)
         # Attribute policies are flat: each key names one attribute, so its values are the flat values
         # (a String.Array's elements share no array with another key, so no position check is needed).
         attributes = message_attributes or {}
         values: dict[str, list[Any]] = {}
         for name in self._names:
-            attribute = attributes.get(name)
-            if attribute is not None:
-                found = _attribute_value(attribute)
-                if found:
-                    values[name] = found
+            if memo is not None and name in memo:
+                found = memo[name]
+            else:
+                attribute = attributes.get(name)
+                found = _attribute_value(attribute) if attribute is not None else None
+                if memo is not None:
+                    memo[name] = found
+            if found:
+                values[name] = found
         return any(check(values) for check in self.rule.checks)
 
     def __repr__(self) -> str:

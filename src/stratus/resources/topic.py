@@ -61,10 +61,11 @@ class Subscription:
     raw: bool = False
     dead_letter: Resource[Any] | None = None
 
-    def accepts(self, attributes: dict[str, Any], message: str) -> bool:
+    def accepts(self, attributes: dict[str, Any], message: str, memo: dict[Any, Any] | None = None) -> bool:
+        """Whether the filter policy lets the message through (``memo``: see ``FilterPolicy.matches``)."""
         if self.filter_policy is None:
             return True
-        return self.filter_policy.matches(message_attributes=attributes, body=message)
+        return self.filter_policy.matches(message_attributes=attributes, body=message, memo=memo)
 
     def describe(self) -> dict[str, Any]:
         endpoint = self.endpoint if isinstance(self.endpoint, str) else f"{self.endpoint.kind}:{self.endpoint.name}"

@@ -133,3 +133,39 @@ def test_attributes_in_notification_form() -> None:
     assert not policy.matches(
         {"store": {"Type": "String", "Value": "other"}, "price": {"Type": "Number", "Value": "5"}}
     )
+
+
+def test_a_memo_shared_by_subscriptions_gives_the_same_answers() -> None:
+    from stratus.matching.filter_policy import compile_filter_policy
+
+    attribute_policies = [
+        {"color": ["red"]},
+        {"color": [{"prefix": "bl"}], "size": [{"numeric": [">", 3]}]},
+        {"size": [{"numeric": ["<=", 3]}]},
+        {"tags": ["b"]},
+        {"missing": [{"exists": False}]},
+    ]
+    body_policies = [{"kind": ["order"]}, {"total": [{"numeric": [">=", 10]}]}]
+    messages = [
+        (
+            {"color": {"DataType": "String", "StringValue": "red"}, "size": {"DataType": "Number", "StringValue": "4"}},
+            "{}",
+        ),
+        (
+            {
+                "color": {"DataType": "String", "StringValue": "blue"},
+                "size": {"DataType": "Number", "StringValue": "2"},
+            },
+            "x",
+        ),
+        ({"tags": {"DataType": "String.Array", "StringValue": '["a", "b"]'}}, '{"kind": "order", "total": 12}'),
+        ({}, '{"kind": "refund", "total": 5}'),
+    ]
+    compiled = [compile_filter_policy(p) for p in attribute_policies]
+    compiled += [compile_filter_policy(p, scope="MessageBody") for p in body_policies]
+    for attributes, body in messages:
+        memo: dict[Any, Any] = {}
+        with_memo = [p.matches(attributes, body, memo) for p in compiled]
+        assert with_memo == [p.matches(attributes, body) for p in compiled]
+        assert with_memo == [p.matches(attributes, body, memo) for p in compiled]  # from the memo alone
+    assert [p.matches(*messages[0]) for p in compiled] == [True, False, False, False, True, False, False]
