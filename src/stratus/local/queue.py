@@ -25,6 +25,7 @@ import binascii
 import functools
 import itertools
 import logging
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
@@ -53,8 +54,6 @@ from stratus.resources.queue import (
 )
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from stratus.local.cloud import LocalCloud
     from stratus.local.storage import Database
 
@@ -111,6 +110,19 @@ _SCHEMA = [
     """,
     # The sender's trace header travels with the message (SQS's AWSTraceHeader system attribute).
     "ALTER TABLE messages ADD COLUMN trace TEXT",
+    # A FIFO message (the only kind with a deduplication id) claims its id in the INSERT that enqueues it, so a
+    # send is one statement, committed by itself: a live claim makes the trigger undo the INSERT (RAISE(ABORT), the
+    # statement only, never a caller's transaction), otherwise the new row takes the claim over (an expired one
+    # too). One trigger, not a BEFORE check plus an AFTER claim: each trigger program run costs every INSERT,
+    # standard ones included. The window is written into the trigger: another would need a step recreating it.
+    f"""
+    CREATE TRIGGER dedup_claim AFTER INSERT ON messages WHEN NEW.dedup_id IS NOT NULL BEGIN
+        SELECT RAISE(ABORT, 'stratus: duplicate') FROM dedup
+        WHERE queue = NEW.queue AND dedup_id = NEW.dedup_id AND expires_at > NEW.sent_at;
+        INSERT OR REPLACE INTO dedup (queue, dedup_id, message_id, seq, expires_at)
+        VALUES (NEW.queue, NEW.dedup_id, NEW.message_id, NEW.seq, NEW.sent_at + {DEDUPLICATION_WINDOW});
+    END
+    """,
 ]
 
 _INSERT = (
@@ -137,12 +149,16 @@ _TAKE_MANY = _TAKE.format("IN")
 #: One message (``:limit`` = 1), the usual receive: a scalar subquery needs no temporary b-tree.
 _TAKE_ONE = _TAKE.format("=")
 
-#: A FIFO message claims its deduplication id unless a live claim holds it (then nothing changes: rowcount 0).
-_CLAIM = (
-    "INSERT INTO dedup (queue, dedup_id, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT (queue, dedup_id) DO UPDATE SET message_id = excluded.message_id, seq = excluded.seq, "
-    "expires_at = excluded.expires_at WHERE dedup.expires_at <= ?"
+#: Receive the messages chosen by a FIFO or dead-letter receive (``seq`` {}) and read them back.
+_LOCK = (
+    "UPDATE messages SET receive_count = receive_count + 1, first_received_at = COALESCE(first_received_at, ?), "
+    "received_at = ?, visible_at = ?, receipt = lower(hex(randomblob(8))) WHERE seq {} "
+    f"RETURNING {_COLUMNS}, receipt"
 )
+_LOCK_ONE = _LOCK.format("= ?")
+
+#: The error of the trigger that refuses a duplicate (``_SCHEMA``).
+_DUPLICATE = "stratus: duplicate"
 
 _DELETE = "DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ?"
 
@@ -215,10 +231,40 @@ class LocalQueue(QueueBackend):
     # -- sending
 
     def send(self, messages: list[OutgoingMessage]) -> list[SendResult]:
-        if len(messages) == 1 and not self.resource.fifo:
-            rows: list[tuple[Any, ...]] = []
-            results = self._standard_rows(messages, self.clock.now(), rows)
-            _commit_one(self.db, _INSERT, rows[0])
+        if len(messages) == 1:
+            if self.resource.fifo:  # one statement (see _insert_fifo): a transaction by itself
+                with self.db.lock:
+                    results = [self._insert_fifo(self.db.connection, messages[0], self.clock.now())]
+            else:
+                m, now, q = messages[0], self.clock.now(), self.resource
+                message_id = uuid4_text()
+                attributes = (
+                    msgpack.packb({n: (a.data_type, a.value) for n, a in m.attributes.items()})
+                    if m.attributes
+                    else None
+                )
+                delay = q.delay if m.delay is None else m.delay
+                with self.db.lock:  # one statement: a transaction by itself (see _commit_one)
+                    self.db.connection.execute(
+                        _INSERT,
+                        (
+                            self.name,
+                            message_id,
+                            m.body,
+                            attributes,
+                            m.md5_of_body,
+                            m.md5_of_attributes,
+                            m.group_id,
+                            None,
+                            now,
+                            now,
+                            now,
+                            now + q.retention,
+                            now + delay,
+                            m.trace_header,
+                        ),
+                    )
+                results = [SendResult(message_id, m.md5_of_body, m.md5_of_attributes, None)]
         else:
             with self.db.transaction() as conn:
                 results = self._insert(conn, messages, self.clock.now())
@@ -235,22 +281,20 @@ class LocalQueue(QueueBackend):
     def _insert_fifo(self, conn: sqlite3.Connection, m: OutgoingMessage, now: float) -> SendResult:
         """One FIFO message, unless its deduplication id was used within the window: then the first one's result.
 
-        The message is inserted first and then claims its deduplication id (taking over an expired claim),
-        so the usual send is two statements; a duplicate undoes its insert and reads the live claim.
+        One statement: the INSERT's trigger (``_SCHEMA``) claims the id, or undoes the INSERT (only that
+        statement, also inside a caller's transaction) with the error :data:`_DUPLICATE` if a live claim holds it.
         """
         rows: list[tuple[Any, ...]] = []
         [result] = self._standard_rows([m], now, rows)
-        seq = conn.execute(_INSERT, rows[0]).lastrowid
-        assert seq is not None
-        if not conn.execute(
-            _CLAIM, (self.name, m.deduplication_id, result.message_id, seq, now + DEDUPLICATION_WINDOW, now)
-        ).rowcount:
-            conn.execute("DELETE FROM messages WHERE seq = ?", (seq,))
+        try:
+            message_id, seq = result.message_id, conn.execute(_INSERT, rows[0]).lastrowid or 0
+        except sqlite3.IntegrityError as error:  # a live claim holds the id: the INSERT was undone
+            if str(error) != _DUPLICATE:
+                raise
             message_id, seq = conn.execute(
                 "SELECT message_id, seq FROM dedup WHERE queue = ? AND dedup_id = ?", (self.name, m.deduplication_id)
             ).fetchone()
-            return SendResult(message_id, m.md5_of_body, m.md5_of_attributes, str(_SEQUENCE_BASE + seq))
-        return SendResult(result.message_id, m.md5_of_body, m.md5_of_attributes, str(_SEQUENCE_BASE + seq))
+        return SendResult(message_id, m.md5_of_body, m.md5_of_attributes, str(_SEQUENCE_BASE + seq))
 
     def _insert_standard(
         self, conn: sqlite3.Connection, messages: list[OutgoingMessage], now: float
@@ -351,9 +395,17 @@ class LocalQueue(QueueBackend):
         if dead_letter is None:
             if not q.fifo:
                 return self._receive_standard(max_messages, now, timeout, attribute_names, message_attribute_names)
-            with self.db.transaction() as conn:  # FIFO: nothing to dead-letter, the candidates are all taken
-                self._trim(conn, now)
-                rows = self._lock(conn, [seq for seq, _ in self._candidates(conn, now, max_messages)], now, timeout)
+            if now - self._trimmed_at < _TRIM_EVERY:
+                # FIFO, nothing to dead-letter and no sweep due: the candidates are all taken, and the UPDATE is
+                # the only write, a transaction by itself. The lock keeps every other writer of this process out
+                # between the read and the write, and no other process can write (``hold_file_lock``).
+                with self.db.lock:
+                    conn = self.db.connection
+                    rows = self._lock(conn, [seq for seq, _ in self._candidates(conn, now, max_messages)], now, timeout)
+            else:
+                with self.db.transaction() as conn:
+                    self._trim(conn, now)
+                    rows = self._lock(conn, [seq for seq, _ in self._candidates(conn, now, max_messages)], now, timeout)
             return self._received(rows, now, attribute_names, message_attribute_names)
         taken: list[Any] = []
         seen: set[int] = set()
@@ -387,14 +439,10 @@ class LocalQueue(QueueBackend):
 
     def _lock(self, conn: sqlite3.Connection, seqs: list[int], now: float, timeout: int) -> list[Any]:
         """Receive the messages ``seqs`` and read them back in one statement, in the order given."""
-        if not seqs:
-            return []
+        if len(seqs) <= 1:
+            return conn.execute(_LOCK_ONE, (now, now, now + timeout, seqs[0])).fetchall() if seqs else []
         rows = conn.execute(
-            "UPDATE messages SET receive_count = receive_count + 1, first_received_at = "
-            "COALESCE(first_received_at, ?), received_at = ?, visible_at = ?, "
-            f"receipt = lower(hex(randomblob(8))) WHERE seq IN ({','.join('?' * len(seqs))}) "
-            f"RETURNING {_COLUMNS}, receipt",
-            (now, now, now + timeout, *seqs),
+            _LOCK.format(f"IN ({','.join('?' * len(seqs))})"), (now, now, now + timeout, *seqs)
         ).fetchall()
         if len(rows) > 1:
             order = {seq: i for i, seq in enumerate(seqs)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from stratus import App
@@ -60,3 +62,41 @@ def test_a_fifo_duplicate_in_a_batch_reports_the_first_and_later_sequence_number
         later = q.send("later", group_id="g", deduplication_id="e")
         assert int(later.sequence_number or 0) > int(first.sequence_number or 0)
         assert [m.body for m in q.peek()] == ["first", "later"]
+
+
+def test_a_state_folder_written_before_the_deduplication_trigger_keeps_its_claims_and_messages(tmp_path: Path) -> None:
+    from stratus.local.cloud import LocalCloud
+    from stratus.local.queue import _SCHEMA
+    from stratus.local.storage import Database
+
+    # The schema and rows of a FIFO send before the trigger (step 4): a message, then its claim by a statement.
+    old = Database(tmp_path / "queues.db")
+    old.migrate("queue", _SCHEMA[:3])
+    with old.transaction() as conn:
+        seq = conn.execute(
+            "INSERT INTO messages (queue, message_id, body, md5_body, group_id, dedup_id, sent_at, enqueued_at, "
+            "arrived_at, expires_at, visible_at) VALUES ('old-jobs.fifo', 'm-1', 'first', "
+            "'8b04d5e3775d298e78455efc5ca404d5', 'g', 'd', 0, 0, 0, 1e12, 0)"
+        ).lastrowid
+        conn.execute(
+            "INSERT INTO dedup (queue, dedup_id, message_id, seq, expires_at) VALUES ('old-jobs.fifo', 'd', 'm-1', ?, "
+            "1e12)",
+            (seq,),
+        )
+    old.close()
+    app = App("old")
+    q = app.queue("jobs.fifo", fifo=True)
+    cloud = LocalCloud(tmp_path)
+    try:
+        cloud.bind(app)
+        again = q.send("again", group_id="g", deduplication_id="d")
+        assert again.message_id == "m-1"
+        later = q.send("later", group_id="g", deduplication_id="e")
+        assert int(later.sequence_number or 0) > int(again.sequence_number or 0)
+        assert q.send("later, again", group_id="g", deduplication_id="e").message_id == later.message_id
+        [m] = q.receive()
+        assert (m.message_id, m.body) == ("m-1", "first")
+        q.delete(m.receipt_handle)
+        assert [m.body for m in q.receive()] == ["later"]
+    finally:
+        cloud.close()
