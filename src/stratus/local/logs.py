@@ -31,11 +31,12 @@ FLUSH_AT = 5000
 
 def _line(record: dict[str, Any]) -> bytes:
     """One JSON line, UTF-8. orjson writes it directly: a log line needs valid JSON, not the standard
-    library's exact text, so only what orjson refuses (integers beyond 64 bits) takes the slow path."""
+    library's exact text, so only what orjson refuses (integers beyond 64 bits, lone surrogates) takes
+    the standard encoder, escaped to ASCII so the file stays valid UTF-8."""
     try:
         return orjson.dumps(record, default=str, option=orjson.OPT_APPEND_NEWLINE)
     except (TypeError, orjson.JSONEncodeError):
-        return (jsontext.compact(record, str) + "\n").encode("utf-8", "surrogatepass")
+        return json.dumps(record, default=str, separators=(",", ":")).encode("ascii") + b"\n"
 
 
 class LogSink:

@@ -25,9 +25,11 @@ def test_records_are_buffered_then_written_as_one_json_line_each(tmp_path: Path)
 def test_values_orjson_refuses_still_make_a_line(tmp_path: Path) -> None:
     sink = LogSink(tmp_path)
     sink.write("app", {"big": 2**70, "object": object.__name__, "set": {1}})  # a set goes through str()
+    sink.write("app", {"text": "lone \ud800 surrogate", "name": "café"})
     sink.flush()
-    [record] = sink.read("app")
-    assert record["big"] == 2**70 and record["set"] == "{1}"
+    first, second = sink.read("app")  # read back as UTF-8: the file stays valid
+    assert first["big"] == 2**70 and first["set"] == "{1}"
+    assert second == {"text": "lone \ud800 surrogate", "name": "café"}
     sink.close()
 
 
