@@ -66,14 +66,8 @@ class Workers:
                 self._idle -= 1
             if job is None:
                 return
-            loop, future, fn = job
-            try:
-                result = fn()
-            except BaseException as error:  # handed to the awaiting coroutine, as an executor would
-                _resolve(loop, future, _fail, error)
-            else:
-                _resolve(loop, future, _succeed, result)
-            del job, future, fn  # do not keep the last request's objects alive while idle
+            _run(job)
+            del job  # an idle worker keeps nothing of the last request alive
 
     def close(self) -> None:
         """Let every worker finish its current call and end; later submissions fail."""
@@ -82,6 +76,16 @@ class Workers:
             count = len(self._threads)
         for _ in range(count):
             self._jobs.put(None)
+
+
+def _run(job: _Job) -> None:
+    loop, future, fn = job
+    try:
+        result = fn()
+    except BaseException as error:  # handed to the awaiting coroutine, as an executor would
+        _resolve(loop, future, _fail, error)
+    else:
+        _resolve(loop, future, _succeed, result)
 
 
 def _resolve(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], setter: Any, value: Any) -> None:
