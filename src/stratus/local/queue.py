@@ -236,35 +236,10 @@ class LocalQueue(QueueBackend):
                 with self.db.lock:
                     results = [self._insert_fifo(self.db.connection, messages[0], self.clock.now())]
             else:
-                m, now, q = messages[0], self.clock.now(), self.resource
-                message_id = uuid4_text()
-                attributes = (
-                    msgpack.packb({n: (a.data_type, a.value) for n, a in m.attributes.items()})
-                    if m.attributes
-                    else None
-                )
-                delay = q.delay if m.delay is None else m.delay
+                rows: list[tuple[Any, ...]] = []
+                results = self._standard_rows(messages, self.clock.now(), rows)
                 with self.db.lock:  # one statement: a transaction by itself (see _commit_one)
-                    self.db.connection.execute(
-                        _INSERT,
-                        (
-                            self.name,
-                            message_id,
-                            m.body,
-                            attributes,
-                            m.md5_of_body,
-                            m.md5_of_attributes,
-                            m.group_id,
-                            None,
-                            now,
-                            now,
-                            now,
-                            now + q.retention,
-                            now + delay,
-                            m.trace_header,
-                        ),
-                    )
-                results = [SendResult(message_id, m.md5_of_body, m.md5_of_attributes, None)]
+                    self.db.connection.execute(_INSERT, rows[0])
         else:
             with self.db.transaction() as conn:
                 results = self._insert(conn, messages, self.clock.now())

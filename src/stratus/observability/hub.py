@@ -356,10 +356,14 @@ class FlushPump:
         self.hub = hub
         self.interval = interval
         self.metrics_interval = metrics_interval
-        self.idle_sleep = interval
         self._virtual = isinstance(hub.clock, VirtualClock)
         self._last = -math.inf
         self._last_metrics = -math.inf
+
+    @property
+    def idle_sleep(self) -> float:
+        """How long the runner's thread sleeps between checks (see :class:`~stratus.local.pumps.Pump`)."""
+        return self.interval
 
     def pump(self) -> PumpResult:
         hub = self.hub
