@@ -19,6 +19,12 @@ class StratusError(Exception):
         self.message = message
 
 
+class StateFolderInUse(StratusError):
+    """Another process holds the state folder's databases (one process owns a state folder)."""
+
+    code = "StateFolderInUse"
+
+
 class ValidationError(StratusError, ValueError):
     """Input that AWS would reject: wrong types, bad names, limits exceeded, bad expressions."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from systems.ecommerce.infra import ADMIN_GROUP, users
@@ -36,11 +37,18 @@ def main(argv: list[str] | None = None) -> Any:
     parser.add_argument("--state", default=".stratus")
     options = parser.parse_args(argv)
 
+    from stratus.errors import StateFolderInUse
     from stratus.local.cloud import LocalCloud
     from systems.ecommerce.app import app, rebuild_read_models, redrive_failed_payments, redrive_failed_settlements
 
-    with LocalCloud(options.state) as cloud:
+    cloud = LocalCloud(options.state)
+    try:
         cloud.bind(app)
+    except StateFolderInUse as error:
+        cloud.close()
+        print(error.message, file=sys.stderr)
+        raise SystemExit(2) from None
+    with cloud:
         if options.command == "rebuild-read-models":
             result = rebuild_read_models.invoke({})
         elif options.command == "redrive-failed-payments":

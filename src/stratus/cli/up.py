@@ -31,6 +31,7 @@ def up(
 ) -> None:
     """Start every system (or those named) on one address; Ctrl-C drains and stops."""
     from stratus import systems
+    from stratus.errors import StateFolderInUse
     from stratus.local.cloud import LocalCloud
 
     started = time.perf_counter()
@@ -43,8 +44,13 @@ def up(
         raise typer.BadParameter("durability must be 'process' or 'fsync'")
     cloud = LocalCloud(state_dir, durability=durability)  # type: ignore[arg-type]
     cloud.base_url = f"http://{host}:{port}"
-    for app in apps:
-        cloud.bind(app)
+    try:
+        for app in apps:
+            cloud.bind(app)
+    except StateFolderInUse as error:
+        cloud.close()
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(2) from None
     if pin_cpu:
         from stratus.local.affinity import pin_to_one_cpu
 

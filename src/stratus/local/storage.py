@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from stratus.errors import StateFolderInUse
 from stratus.local.watchdog import uninterrupted
 
 Durability = Literal["process", "fsync"]
@@ -36,7 +37,16 @@ class Database:
         self.lock = threading.RLock()
         self._depth = 0
         self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as error:
+            self._conn.close()
+            if "locked" not in str(error):
+                raise
+            raise StateFolderInUse(
+                f"{self.path} is held by another process: one process owns a state folder at a time "
+                f"(is `stratus up` running on {self.path.parent}? stop it first)"
+            ) from None
         self._conn.execute("PRAGMA synchronous=" + ("FULL" if durability == "fsync" else "NORMAL"))
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.execute("PRAGMA foreign_keys=ON")

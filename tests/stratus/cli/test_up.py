@@ -68,3 +68,20 @@ def test_up_serves_on_one_cpu_by_default_and_on_all_when_asked(tmp_path: Path) -
         assert os.sched_getaffinity(process.pid) == affinity.allowed_cpus()
     finally:
         _stop(process)
+
+
+def test_a_second_up_on_a_state_folder_in_use_says_so_and_exits_2(tmp_path: Path) -> None:
+    process, healthy = _serve(tmp_path)
+    try:
+        assert healthy
+        stratus = str(Path(sys.executable).with_name("stratus"))
+        second = subprocess.run(
+            [stratus, "up", "--port", str(_free_port()), "--state-dir", str(tmp_path / "state")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2
+        assert "held by another process" in second.stdout and "Traceback" not in second.stdout + second.stderr
+    finally:
+        _stop(process)
